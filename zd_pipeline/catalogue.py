@@ -1,0 +1,368 @@
+"""The stream catalogue: one declarative description per Zendesk incremental export.
+
+Every layer reads this module and nothing else to learn about a stream: the simulator serves it, the client
+pages through it, the warehouse builds its table and the Dagster factory builds its asset. Adding a stream is
+one ``Stream`` entry here plus a test.
+
+Facts come from ``../shared/zendesk-api/`` (its ``NOTES.md`` wins over the samples). Assumptions are marked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+
+class Pagination(StrEnum):
+    """How an export pages.
+
+    ``TIME``: ``start_time`` → ``{items, count, end_time, next_page, end_of_stream}``; the next page starts at
+    ``end_time`` so items sharing that second repeat across the boundary.
+    ``CURSOR``: ``start_time`` once, then ``cursor`` → ``{items, after_cursor, after_url, before_cursor,
+    before_url, end_of_stream}``.
+    ``ROUTING``: skill-based routing exports: ``start_time`` once, then ``next_page`` carrying ``cursor``; up to
+    3000 items a page, ``per_page`` ignored, no ``end_of_stream``: the export ends at a page with ``count`` 0.
+    """
+
+    TIME = "time"
+    CURSOR = "cursor"
+    ROUTING = "routing"
+
+
+class TimestampFormat(StrEnum):
+    """How the ordering timestamp is encoded in a record: Unix epoch seconds or ISO-8601 (``...Z``)."""
+
+    EPOCH = "epoch"
+    ISO = "iso"
+
+
+class WriteMode(StrEnum):
+    """How the warehouse applies a stream's records.
+
+    ``UPSERT``: one row per id, replaced only by a record whose ordering timestamp is not older (newest wins).
+    ``APPEND``: immutable events; insert-or-ignore by id.
+    """
+
+    UPSERT = "upsert"
+    APPEND = "append"
+
+
+@dataclass(frozen=True)
+class Column:
+    """A typed column the warehouse extracts from each record (the whole record is also kept as raw JSON).
+
+    ``type`` is a DuckDB type. ``JSON`` columns hold nested objects as they came; ``TIMESTAMPTZ`` columns are
+    parsed from ISO strings (or epoch seconds when the field is an integer).
+    """
+
+    name: str
+    type: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Tombstone:
+    """How a deleted record looks: ``record[field] == value`` marks it deleted (nothing is ever hard-deleted)."""
+
+    field: str
+    value: object
+
+
+@dataclass(frozen=True)
+class Stream:
+    """One Zendesk incremental export, described once for every layer."""
+
+    name: str
+    description: str
+    response_key: str
+    time_path: str
+    ordering_field: str
+    ordering_format: TimestampFormat
+    write_mode: WriteMode
+    columns: tuple[Column, ...]
+    pagination: Pagination = Pagination.TIME
+    cursor_path: str | None = None
+    primary_key: str = "id"
+    id_type: str = "BIGINT"
+    sideloads: tuple[str, ...] = ()
+    tombstone: Tombstone | None = None
+    max_page_size: int = 1000
+
+    @property
+    def table(self) -> str:
+        """Table name in the account's schema: the stream's name."""
+        return self.name
+
+    def path_for(self, pagination: Pagination) -> str:
+        """The export path for a pagination kind; raises ``ValueError`` if the stream has no such export."""
+        if pagination is Pagination.CURSOR:
+            if self.cursor_path is None:
+                raise ValueError(f"stream {self.name!r} has no cursor-based export")
+            return self.cursor_path
+        if pagination is Pagination.ROUTING and self.pagination is not Pagination.ROUTING:
+            raise ValueError(f"stream {self.name!r} is not a routing export")
+        return self.time_path
+
+    def ordering_epoch(self, record: dict[str, Any]) -> int:
+        """The record's ordering timestamp as Unix epoch seconds.
+
+        Raises ``KeyError`` when the field is missing and ``ValueError`` when it cannot be parsed, so a corrupt
+        record is reported rather than silently mis-ordered.
+        """
+        return to_epoch(record[self.ordering_field])
+
+    @property
+    def paginations(self) -> tuple[Pagination, ...]:
+        """Every pagination kind this stream's exports support."""
+        if self.pagination is Pagination.ROUTING:
+            return (Pagination.ROUTING,)
+        return (Pagination.TIME, Pagination.CURSOR) if self.cursor_path else (Pagination.TIME,)
+
+
+def to_epoch(value: object) -> int:
+    """Epoch seconds from an epoch number or an ISO-8601 string (``2011-05-05T10:38:52Z``)."""
+    if isinstance(value, bool):
+        raise ValueError(f"not a timestamp: {value!r}")
+    if isinstance(value, int | float):
+        return int(value)
+    if isinstance(value, str):
+        parsed = datetime.fromisoformat(value)
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        return int(parsed.timestamp())
+    raise ValueError(f"not a timestamp: {value!r}")
+
+
+def to_iso(epoch: int) -> str:
+    """Zendesk's ISO-8601 form of epoch seconds: ``2011-05-05T10:38:52Z``."""
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+_API = "/api/v2/incremental"
+_TS = "TIMESTAMPTZ"
+
+
+def _c(name: str, type_: str, description: str = "") -> Column:
+    return Column(name, type_, description)
+
+
+_TIMESTAMPS = (
+    _c("created_at", _TS, "When the record was created."),
+    _c("updated_at", _TS, "When the record was last updated."),
+)
+
+TICKETS = Stream(
+    name="tickets",
+    description="Every ticket, newest state per id; deleted tickets stay with status 'deleted'.",
+    response_key="tickets",
+    time_path=f"{_API}/tickets.json",
+    cursor_path=f"{_API}/tickets/cursor.json",
+    pagination=Pagination.CURSOR,
+    # The time-based export filters and orders tickets by generated_timestamp, not updated_at (NOTES.md).
+    ordering_field="generated_timestamp",
+    ordering_format=TimestampFormat.EPOCH,
+    write_mode=WriteMode.UPSERT,
+    tombstone=Tombstone("status", "deleted"),
+    columns=(
+        _c("id", "BIGINT", "Ticket id."),
+        _c("url", "VARCHAR"),
+        _c("external_id", "VARCHAR"),
+        _c("type", "VARCHAR", "problem, incident, question or task."),
+        _c("subject", "VARCHAR"),
+        _c("raw_subject", "VARCHAR"),
+        _c("description", "VARCHAR", "The first comment's text."),
+        _c("priority", "VARCHAR", "urgent, high, normal or low."),
+        _c("status", "VARCHAR", "new, open, pending, hold, solved, closed or deleted."),
+        _c("recipient", "VARCHAR"),
+        _c("requester_id", "BIGINT"),
+        _c("submitter_id", "BIGINT"),
+        _c("assignee_id", "BIGINT"),
+        _c("organization_id", "BIGINT"),
+        _c("group_id", "BIGINT"),
+        _c("collaborator_ids", "BIGINT[]"),
+        _c("follower_ids", "BIGINT[]"),
+        _c("problem_id", "BIGINT"),
+        _c("has_incidents", "BOOLEAN"),
+        _c("due_at", _TS),
+        _c("tags", "VARCHAR[]"),
+        _c("via", "JSON", "How the ticket was created (channel, source)."),
+        _c("custom_fields", "JSON", "List of {id, value}."),
+        _c("satisfaction_rating", "JSON", "{id, score, comment} or null."),
+        *_TIMESTAMPS,
+        _c("generated_timestamp", "BIGINT", "Epoch seconds of the last change, system updates included."),
+    ),
+)
+
+USERS = Stream(
+    name="users",
+    description="Every user (end users, agents, admins), newest state per id; deleted users have active=false.",
+    response_key="users",
+    time_path=f"{_API}/users.json",
+    cursor_path=f"{_API}/users/cursor.json",
+    pagination=Pagination.CURSOR,
+    ordering_field="updated_at",
+    ordering_format=TimestampFormat.ISO,
+    write_mode=WriteMode.UPSERT,
+    tombstone=Tombstone("active", False),
+    columns=(
+        _c("id", "BIGINT", "User id."),
+        _c("url", "VARCHAR"),
+        _c("name", "VARCHAR"),
+        _c("email", "VARCHAR"),
+        _c("role", "VARCHAR", "end-user, agent or admin."),
+        _c("role_type", "INTEGER"),
+        _c("active", "BOOLEAN", "False once the user is deleted."),
+        _c("suspended", "BOOLEAN"),
+        _c("verified", "BOOLEAN"),
+        _c("organization_id", "BIGINT"),
+        _c("default_group_id", "BIGINT"),
+        _c("locale", "VARCHAR"),
+        _c("time_zone", "VARCHAR"),
+        _c("external_id", "VARCHAR"),
+        _c("tags", "VARCHAR[]"),
+        _c("user_fields", "JSON"),
+        _c("last_login_at", _TS),
+        *_TIMESTAMPS,
+    ),
+)
+
+ORGANIZATIONS = Stream(
+    name="organizations",
+    description="Every organization, newest state per id.",
+    response_key="organizations",
+    time_path=f"{_API}/organizations.json",
+    ordering_field="updated_at",
+    ordering_format=TimestampFormat.ISO,
+    write_mode=WriteMode.UPSERT,
+    columns=(
+        _c("id", "BIGINT", "Organization id."),
+        _c("url", "VARCHAR"),
+        _c("name", "VARCHAR"),
+        _c("external_id", "VARCHAR"),
+        _c("group_id", "BIGINT"),
+        _c("domain_names", "VARCHAR[]"),
+        _c("details", "VARCHAR"),
+        _c("notes", "VARCHAR"),
+        _c("shared_tickets", "BOOLEAN"),
+        _c("shared_comments", "BOOLEAN"),
+        _c("tags", "VARCHAR[]"),
+        _c("organization_fields", "JSON"),
+        _c("deleted_at", _TS),
+        *_TIMESTAMPS,
+    ),
+)
+
+TICKET_EVENTS = Stream(
+    name="ticket_events",
+    description=(
+        "Ticket audits: each update of a ticket with its child events (field changes, comments). Append-only. "
+        "The public docs sometimes show metric-event-shaped items here; both shapes are accepted and kept raw."
+    ),
+    response_key="ticket_events",
+    time_path=f"{_API}/ticket_events.json",
+    ordering_field="timestamp",
+    ordering_format=TimestampFormat.EPOCH,
+    write_mode=WriteMode.APPEND,
+    sideloads=("comment_events",),
+    columns=(
+        _c("id", "BIGINT", "Audit id."),
+        _c("ticket_id", "BIGINT"),
+        _c("timestamp", "BIGINT", "Epoch seconds of the audit."),
+        _c("created_at", _TS),
+        _c("updater_id", "BIGINT", "Who made the change (-1 for the system)."),
+        _c("via", "JSON"),
+        _c("event_type", "VARCHAR", "'Audit'."),
+        _c("merged_ticket_ids", "BIGINT[]"),
+        _c("system", "JSON"),
+        _c("child_events", "JSON", "Create / Change / Comment events with field_name, value, previous_value."),
+    ),
+)
+
+TICKET_METRIC_EVENTS = Stream(
+    name="ticket_metric_events",
+    description="Ticket metric events (reply, resolution, wait and work time; SLA apply/breach). Append-only.",
+    response_key="ticket_metric_events",
+    time_path=f"{_API}/ticket_metric_events.json",
+    ordering_field="time",
+    ordering_format=TimestampFormat.ISO,
+    write_mode=WriteMode.APPEND,
+    columns=(
+        _c("id", "BIGINT", "Metric event id."),
+        _c("ticket_id", "BIGINT"),
+        _c("metric", "VARCHAR", "agent_work_time, reply_time, requester_wait_time, resolution_time, ..."),
+        _c("instance_id", "BIGINT", "Which instance of the metric (1 = first reply, ...)."),
+        _c("type", "VARCHAR", "activate, pause, fulfill, apply_sla, breach, update_status, measure."),
+        _c("time", _TS),
+        _c("sla", "JSON", "On apply_sla: {target, business_hours, policy}."),
+        _c("status", "JSON", "On update_status: {calendar, business} minutes."),
+    ),
+)
+
+
+def _routing(name: str, key: str, path: str, description: str, columns: tuple[Column, ...]) -> Stream:
+    # Assumption (NOTES.md): routing items are change events, kept append-only and keyed by their UUID id.
+    return Stream(
+        name=name,
+        description=description,
+        response_key=key,
+        time_path=f"{_API}/routing/{path}",
+        pagination=Pagination.ROUTING,
+        ordering_field="time",
+        ordering_format=TimestampFormat.ISO,
+        write_mode=WriteMode.APPEND,
+        id_type="VARCHAR",
+        max_page_size=3000,
+        columns=(
+            _c("id", "VARCHAR", "Event UUID."),
+            _c("type", "VARCHAR", "create / update / delete, or (un)associate_agent / (un)associate_ticket."),
+            _c("time", _TS),
+            *columns,
+        ),
+    )
+
+
+ROUTING_ATTRIBUTES = _routing(
+    "routing_attributes",
+    "attributes",
+    "attributes.json",
+    "Skill-based routing: change events of attributes (skill types). Append-only.",
+    (_c("attribute_id", "VARCHAR"), _c("name", "VARCHAR")),
+)
+ROUTING_ATTRIBUTE_VALUES = _routing(
+    "routing_attribute_values",
+    "attribute_values",
+    "attribute_values.json",
+    "Skill-based routing: change events of attribute values (skills). Append-only.",
+    (_c("attribute_value_id", "VARCHAR"), _c("attribute_id", "VARCHAR"), _c("name", "VARCHAR")),
+)
+ROUTING_INSTANCE_VALUES = _routing(
+    "routing_instance_values",
+    "instance_values",
+    "instance_values.json",
+    "Skill-based routing: skills (un)associated with agents and tickets. Append-only.",
+    (_c("attribute_value_id", "VARCHAR"), _c("instance_id", "VARCHAR", "Agent or ticket id.")),
+)
+
+STREAMS: dict[str, Stream] = {
+    s.name: s
+    for s in (
+        TICKETS,
+        TICKET_EVENTS,
+        USERS,
+        ORGANIZATIONS,
+        ROUTING_ATTRIBUTES,
+        ROUTING_ATTRIBUTE_VALUES,
+        ROUTING_INSTANCE_VALUES,
+        TICKET_METRIC_EVENTS,
+    )
+}
+
+
+def get_stream(name: str) -> Stream:
+    """The catalogue entry for ``name``; raises ``KeyError`` naming the known streams."""
+    try:
+        return STREAMS[name]
+    except KeyError:
+        raise KeyError(f"unknown stream {name!r}; known streams: {', '.join(STREAMS)}") from None

@@ -1,0 +1,36 @@
+"""The ``zd-pipeline`` console script: a thin dispatcher to each command's module.
+
+Each command module exposes ``add_arguments(parser)`` and ``run(args) -> int``; imports are lazy so
+``zd-pipeline simulator`` does not pay for importing Dagster.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+COMMANDS: dict[str, tuple[str, str]] = {
+    "simulator": ("zd_pipeline.simulator.cli", "Run the Zendesk simulator (a real HTTP server)."),
+    "sync": ("zd_pipeline.pipeline.commands.sync", "Sync streams through Dagster into DuckDB."),
+    "demo": ("zd_pipeline.pipeline.commands.demo", "Start the simulator, sync everything, show what landed."),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="zd-pipeline", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, (module_name, help_text) in COMMANDS.items():
+        command_parser = sub.add_parser(name, help=help_text, description=help_text)
+        command_parser.set_defaults(_module=module_name)
+        importlib.import_module(module_name).add_arguments(command_parser)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(importlib.import_module(args._module).run(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,131 @@
+"""Configuration from one place: every environment variable the project reads is named and parsed here.
+
+The pinned environment interface (README, demo and tests use exactly these names):
+
+=============================  ==========================================================================
+``ZENDESK_BASE_URL``           explicit base URL (the simulator), e.g. ``http://127.0.0.1:8765``
+``ZENDESK_SUBDOMAIN``          or a Zendesk subdomain: ``https://{subdomain}.zendesk.com``
+``ZENDESK_EMAIL``              agent email for API-token auth (``{email}/token``)
+``ZENDESK_API_TOKEN``          API token (secret)
+``ZENDESK_OAUTH_TOKEN``        or an OAuth bearer token (secret)
+``ZENDESK_REQUESTS_PER_MINUTE`` per-endpoint budget: 10 (default), 30 with High Volume, 0 = no own throttle
+``ZD_DUCKDB_PATH``             the warehouse file, default ``data/zendesk.duckdb``
+``ZD_SCHEMA``                  the account's schema in that file, default ``zendesk``
+``ZENDESK_START_DATE``         first daily partition, ``YYYY-MM-DD`` (default: 90 days before today)
+``DAGSTER_HOME``               Dagster instance folder, default ``.dagster_home`` in the project root
+=============================  ==========================================================================
+
+Secrets are held in fields excluded from ``repr`` and are never logged.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+ENV_BASE_URL = "ZENDESK_BASE_URL"
+ENV_SUBDOMAIN = "ZENDESK_SUBDOMAIN"
+ENV_EMAIL = "ZENDESK_EMAIL"
+ENV_API_TOKEN = "ZENDESK_API_TOKEN"
+ENV_OAUTH_TOKEN = "ZENDESK_OAUTH_TOKEN"
+ENV_REQUESTS_PER_MINUTE = "ZENDESK_REQUESTS_PER_MINUTE"
+ENV_DUCKDB_PATH = "ZD_DUCKDB_PATH"
+ENV_SCHEMA = "ZD_SCHEMA"
+ENV_START_DATE = "ZENDESK_START_DATE"
+ENV_DAGSTER_HOME = "DAGSTER_HOME"
+
+# Documented demo credentials: the simulator accepts these when the ZENDESK_* variables are unset, so the demo
+# and tests run with no setup. They open nothing but a local simulator.
+DEMO_EMAIL = "demo@example.com"
+DEMO_API_TOKEN = "zd-demo-api-token"
+DEMO_OAUTH_TOKEN = "zd-demo-oauth-token"
+
+DEFAULT_REQUESTS_PER_MINUTE = 10
+DEFAULT_DUCKDB_PATH = PROJECT_ROOT / "data" / "zendesk.duckdb"
+DEFAULT_SCHEMA = "zendesk"
+DEFAULT_DAGSTER_HOME = PROJECT_ROOT / ".dagster_home"
+DEFAULT_HISTORY_DAYS = 90
+
+
+class SettingsError(ValueError):
+    """A configuration value is wrong; the message names the variable and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The parsed environment. Build it with :meth:`from_env`; secrets are hidden from ``repr``."""
+
+    base_url: str | None = None
+    subdomain: str | None = None
+    email: str | None = None
+    api_token: str | None = field(default=None, repr=False)
+    oauth_token: str | None = field(default=None, repr=False)
+    requests_per_minute: int = DEFAULT_REQUESTS_PER_MINUTE
+    duckdb_path: Path = DEFAULT_DUCKDB_PATH
+    schema: str = DEFAULT_SCHEMA
+    start_date: date = field(default_factory=lambda: default_start_date())
+    dagster_home: Path = DEFAULT_DAGSTER_HOME
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+
+        def get(name: str) -> str | None:
+            value = env.get(name, "").strip()
+            return value or None
+
+        return cls(
+            base_url=get(ENV_BASE_URL),
+            subdomain=get(ENV_SUBDOMAIN),
+            email=get(ENV_EMAIL),
+            api_token=get(ENV_API_TOKEN),
+            oauth_token=get(ENV_OAUTH_TOKEN),
+            requests_per_minute=parse_requests_per_minute(get(ENV_REQUESTS_PER_MINUTE)),
+            duckdb_path=Path(get(ENV_DUCKDB_PATH) or DEFAULT_DUCKDB_PATH),
+            schema=get(ENV_SCHEMA) or DEFAULT_SCHEMA,
+            start_date=parse_start_date(get(ENV_START_DATE)),
+            dagster_home=Path(get(ENV_DAGSTER_HOME) or DEFAULT_DAGSTER_HOME),
+        )
+
+
+def default_start_date(today: date | None = None) -> date:
+    """Without ``ZENDESK_START_DATE``: the last 90 days."""
+    today = today or datetime.now(UTC).date()
+    return today - timedelta(days=DEFAULT_HISTORY_DAYS)
+
+
+def parse_requests_per_minute(raw: str | None) -> int:
+    if raw is None:
+        return DEFAULT_REQUESTS_PER_MINUTE
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(
+            f"{ENV_REQUESTS_PER_MINUTE}={raw!r} is not a whole number: use 10 (default), 30 (High Volume "
+            "add-on) or 0 (no client-side throttle, local simulator only)"
+        ) from None
+    if value < 0:
+        raise SettingsError(f"{ENV_REQUESTS_PER_MINUTE} must be 0 or more, got {value}")
+    return value
+
+
+def parse_start_date(raw: str | None, today: date | None = None) -> date:
+    """Parse ``ZENDESK_START_DATE`` (``YYYY-MM-DD``); a malformed or future date names the fix."""
+    today = today or datetime.now(UTC).date()
+    if raw is None:
+        return default_start_date(today)
+    try:
+        parsed = date.fromisoformat(raw)
+    except ValueError:
+        raise SettingsError(f"{ENV_START_DATE}={raw!r} is not a date: write it as YYYY-MM-DD") from None
+    if parsed > today:
+        raise SettingsError(
+            f"{ENV_START_DATE}={raw} is in the future (today is {today.isoformat()} UTC): "
+            "choose a date on or before today"
+        )
+    return parsed
