@@ -1,0 +1,46 @@
+"""The DuckDB warehouse: applies pages of Zendesk records to typed tables, exactly and atomically.
+
+Knows nothing of HTTP or Dagster: it takes pages of records (plain dicts as Zendesk's JSON gives them) for a
+catalogue :class:`~zd_pipeline.catalogue.Stream` and a :class:`~zd_pipeline.checkpoint.Checkpoint`, and applies both
+in one transaction.
+
+Design summary (copied into the README):
+
+- **Tables** are built from the catalogue alone: ``"<schema>"."<stream>"`` per stream (schema = the account,
+  default ``zendesk``), ``id`` PRIMARY KEY (BIGINT, or VARCHAR for routing UUIDs), typed columns under Zendesk's
+  field names (TIMESTAMPTZ from ISO strings or epoch ints, VARCHAR[]/BIGINT[] lists, JSON for nested objects),
+  plus ``_raw JSON`` (the whole record), ``_synced_at``, ``_ordering_ts`` (epoch of the ordering field) and
+  ``_deleted`` (the tombstone: tickets with status ``deleted``, users with ``active`` false). Nothing is
+  hard-deleted. ``ensure_tables`` is idempotent and adds columns a newer catalogue declares.
+- **Schema drift**: keys the catalogue does not know stay in ``_raw`` only (query them as
+  ``_raw->>'new_field'``); they never become columns, because a sync that issues DDL would take schema locks,
+  could collide with a column named by a later catalogue with another type, and would make table shapes depend on
+  which records happened to arrive. A known field whose value no longer fits its column type is NULL in that
+  column (VARCHAR columns take its JSON text) and intact in ``_raw``. A record without ``id`` or a readable
+  ordering timestamp fails the page with :class:`BadRecordError` naming the stream (nothing written).
+- **Newest wins**: per page, duplicates are resolved first (newest ordering timestamp, ties → last in the page);
+  an UPSERT stream's stored row is replaced only by a newer record, or an equally new one with different content.
+  An old backfill never overwrites newer state, and the same page twice writes nothing. APPEND streams insert or
+  ignore by id. Each page is converted to Arrow column by column (orjson for JSON) and merged by one SQL statement.
+- **Checkpoints** (``_sync_state``: stream, window_start, window_end, resume, high_water_mark, complete,
+  updated_at) are written in the page's transaction, so a process killed at any instant loses nothing and a
+  resume re-reads at most one page.
+- **Concurrency**: connections are short (one per page). Writers of any process or thread take an exclusive
+  ``flock`` on ``<file>.lock`` first, then retry DuckDB's own lock error (someone else's open connection) up to
+  ``lock_timeout`` before :class:`WarehouseLockedError` says which file and what to close. A reader
+  (``Warehouse.read()`` or any DuckDB client opening read-only) gets in between pages; ``read()`` waits up to
+  ``read_timeout`` and then explains that a sync is writing. ``session()`` holds one write connection across pages
+  for bulk loads (faster; readers wait for the whole session).
+"""
+
+from .errors import BadRecordError, NotADuckDBFileError, WarehouseError, WarehouseLockedError
+from .warehouse import PageResult, Warehouse
+
+__all__ = [
+    "BadRecordError",
+    "NotADuckDBFileError",
+    "PageResult",
+    "Warehouse",
+    "WarehouseError",
+    "WarehouseLockedError",
+]

@@ -1,0 +1,197 @@
+"""One page of Zendesk records → one Arrow table, column by column (no per-row SQL).
+
+Contract: every record must carry the stream's primary key (not null, of ``stream.id_type``) and a readable
+ordering timestamp; otherwise :class:`BadRecordError` names the stream, the record's position and id, and nothing of
+the page is written. Every other field is best effort, because the API's shapes drift and a sync must not stop on
+them: a value that does not fit its typed column (Zendesk changed a field's type) becomes NULL in that column —
+VARCHAR columns take the value's JSON text instead — and stays intact in ``_raw``. Unknown keys exist only in
+``_raw`` (see the package docstring for why they do not become columns).
+
+Values that DuckDB parses faster than Python are shipped as text and cast in SQL (see ``sql_expression``):
+TIMESTAMPTZ columns take ISO-8601 strings (epoch integers are converted to ISO first), JSON columns and ``_raw`` are
+serialised with orjson.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import orjson
+import pyarrow as pa
+
+from zd_pipeline.catalogue import Column, Stream, to_iso
+
+from .ddl import quote, table_columns
+from .errors import BadRecordError
+
+Record = dict[str, Any]
+
+POSITION = "_pos"
+_CONVERSION_ERRORS = (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, UnicodeEncodeError, TypeError, ValueError)
+_SCALAR_TYPES: dict[str, pa.DataType] = {
+    "BIGINT": pa.int64(),
+    "INTEGER": pa.int32(),
+    "SMALLINT": pa.int16(),
+    "DOUBLE": pa.float64(),
+    "BOOLEAN": pa.bool_(),
+    "VARCHAR": pa.string(),
+}
+_TEXT_CAST_TYPES = ("TIMESTAMPTZ", "JSON")
+
+
+def page_to_arrow(stream: Stream, records: Sequence[Record]) -> pa.Table:
+    """The page as an Arrow table: ``_pos`` (position in the page), every typed column, ``_raw``,
+    ``_ordering_ts`` and ``_deleted``. Raises :class:`BadRecordError` for a missing/unreadable id or timestamp."""
+    ids = _ids(stream, records)
+    ordering = _ordering(stream, records)
+    arrays: dict[str, pa.Array] = {POSITION: pa.array(range(len(records)), pa.int32())}
+    for column in table_columns(stream):
+        if column.name == stream.primary_key:
+            arrays[column.name] = ids
+        elif not column.name.startswith("_"):
+            arrays[column.name] = _column(column, [r.get(column.name) for r in records])
+    arrays["_raw"] = _json_texts(records)
+    arrays["_ordering_ts"] = pa.array(ordering, pa.int64())
+    arrays["_deleted"] = pa.array(_tombstones(stream, records), pa.bool_())
+    return pa.table(arrays)
+
+
+def sql_expression(column: Column) -> str:
+    """How the staged Arrow column becomes the table's type in SQL (text columns are cast by DuckDB)."""
+    name = quote(column.name)
+    if column.type.upper() in _SCALAR_TYPES or _list_item_type(column.type) is not None:
+        return name
+    if column.type.upper() == "JSON":
+        return f"CAST({name} AS JSON)"
+    return f"TRY_CAST({name} AS {column.type})"
+
+
+def _ids(stream: Stream, records: Sequence[Record]) -> pa.Array:
+    key = stream.primary_key
+    values = [r.get(key) for r in records]
+    arrow_type = _SCALAR_TYPES.get(stream.id_type.upper(), pa.string())
+    for position, value in enumerate(values):
+        if value is None:
+            raise BadRecordError(
+                f"stream {stream.name!r}: record at position {position} of the page has no {key!r} "
+                f"(keys: {sorted(records[position])[:20]}); the page was not written"
+            )
+    try:
+        return pa.array(values, arrow_type)
+    except _CONVERSION_ERRORS:
+        position = next(i for i, v in enumerate(values) if not _fits(v, arrow_type))
+        raise BadRecordError(
+            f"stream {stream.name!r}: record at position {position} has {key!r} = {values[position]!r}, "
+            f"which is not a {stream.id_type}; the page was not written"
+        ) from None
+
+
+def _ordering(stream: Stream, records: Sequence[Record]) -> list[int]:
+    try:
+        return [stream.ordering_epoch(r) for r in records]
+    except (KeyError, ValueError, TypeError, OverflowError):
+        pass
+    for position, record in enumerate(records):
+        try:
+            stream.ordering_epoch(record)
+        except KeyError:
+            problem = f"has no ordering field {stream.ordering_field!r}"
+        except (ValueError, TypeError, OverflowError):
+            problem = f"has an unreadable {stream.ordering_field!r}: {record.get(stream.ordering_field)!r}"
+        else:
+            continue
+        raise BadRecordError(
+            f"stream {stream.name!r}: record at position {position} (id {record.get(stream.primary_key)!r}) "
+            f"{problem} ({stream.ordering_format.value} timestamp expected); the page was not written"
+        ) from None
+    raise AssertionError("unreachable: ordering failed but every record parsed")  # pragma: no cover
+
+
+def _tombstones(stream: Stream, records: Sequence[Record]) -> list[bool]:
+    if stream.tombstone is None:
+        return [False] * len(records)
+    field, value = stream.tombstone.field, stream.tombstone.value
+    kind = type(value)
+    return [type(v) is kind and v == value for v in (r.get(field) for r in records)]
+
+
+def _column(column: Column, values: list[Any]) -> pa.Array:
+    type_name = column.type.upper()
+    if type_name in _TEXT_CAST_TYPES or (type_name not in _SCALAR_TYPES and _list_item_type(type_name) is None):
+        return _text_column(type_name, values)
+    arrow_type = _SCALAR_TYPES.get(type_name) or pa.list_(_SCALAR_TYPES[_list_item_type(type_name) or "VARCHAR"])
+    if pa.types.is_list(arrow_type) and not all(v is None or type(v) is list for v in values):
+        return _lenient(values, arrow_type)
+    try:
+        return pa.array(values, arrow_type)
+    except _CONVERSION_ERRORS:
+        return _lenient(values, arrow_type)
+
+
+def _text_column(type_name: str, values: list[Any]) -> pa.Array:
+    if type_name == "JSON":
+        return _json_texts(values)
+    if type_name == "TIMESTAMPTZ":
+        convert: Callable[[Any], Any] = _timestamp_text
+    else:
+        convert = _any_text
+    return pa.array([None if v is None else convert(v) for v in values], pa.string())
+
+
+def _timestamp_text(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return to_iso(int(value))
+    return None
+
+
+def _any_text(value: Any) -> str:
+    return value if isinstance(value, str) else _dumps(value).decode()
+
+
+def _json_texts(values: Sequence[Any]) -> pa.Array:
+    """JSON text of each value (None stays NULL); orjson, with a stdlib fallback for what orjson refuses."""
+    try:
+        encoded = [None if v is None else orjson.dumps(v) for v in values]
+    except TypeError:
+        encoded = [None if v is None else _dumps(v) for v in values]
+    return pa.array(encoded, pa.binary()).cast(pa.string())
+
+
+def _dumps(value: Any) -> bytes:
+    try:
+        return orjson.dumps(value)
+    except TypeError:  # lone surrogates, integers beyond 64 bits, non-string keys: still keep every character
+        return json.dumps(value, default=str).encode()
+
+
+def _lenient(values: list[Any], arrow_type: pa.DataType) -> pa.Array:
+    """Value by value: what fits its type is kept; VARCHAR takes other values' JSON text; the rest is NULL."""
+    if arrow_type == pa.string():
+        return pa.array([None if v is None else _safe_text(v) for v in values], arrow_type)
+    return pa.array([v if _fits(v, arrow_type) else None for v in values], arrow_type)
+
+
+def _safe_text(value: Any) -> str:
+    text = _any_text(value)
+    return text.encode("utf-8", "replace").decode() if not text.isascii() else text
+
+
+def _fits(value: Any, arrow_type: pa.DataType) -> bool:
+    if pa.types.is_list(arrow_type) and type(value) is not list:
+        return False
+    try:
+        pa.array([value], arrow_type)
+    except _CONVERSION_ERRORS:
+        return False
+    return True
+
+
+def _list_item_type(type_name: str) -> str | None:
+    """``BIGINT`` for ``BIGINT[]`` when the item type maps to Arrow, else None."""
+    if type_name.endswith("[]") and type_name[:-2].upper() in _SCALAR_TYPES:
+        return type_name[:-2].upper()
+    return None

@@ -1,0 +1,156 @@
+"""Short DuckDB connections and how writers take turns.
+
+DuckDB (2.0) lets one process at a time open a file read-write, and while it does, no other process can open the
+file at all, not even read-only. So:
+
+- Writers (any process or thread using this package) first take an exclusive ``flock`` on ``<file>.lock`` beside
+  the database, waiting up to ``timeout``; only then open DuckDB read-write, for one page (or one explicit
+  session), and close it. ``flock`` locks belong to an open file description, so threads of one process
+  serialise as well as processes do, and the kernel drops the lock of a killed process.
+- Someone else's connection (a duckdb CLI, a notebook) holds no lock file; when it keeps the database open the
+  writer retries DuckDB's lock error with a short backoff up to ``timeout``, then raises
+  :class:`WarehouseLockedError` naming the file and what to close. Nothing committed is lost: the page simply was
+  not applied and the checkpoint still points before it.
+- Readers open read-only, retrying DuckDB's lock error for ``timeout`` (a sync holds the file only for a page at
+  a time), then raise :class:`WarehouseLockedError` saying a sync is writing.
+- Before any write the file is checked: an existing file that is not a DuckDB database is never opened
+  (:class:`NotADuckDBFileError`), and an unwritable location is reported (:class:`WarehouseError`).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from .errors import NotADuckDBFileError, WarehouseError, WarehouseLockedError
+
+_DUCKDB_MAGIC = b"DUCK"  # bytes 8..12 of every DuckDB database file
+_LOCK_MESSAGES = ("conflicting lock", "could not set lock", "different configuration")
+_FIRST_BACKOFF, _MAX_BACKOFF = 0.005, 0.1
+
+
+def lock_path(path: Path) -> Path:
+    return path.with_name(path.name + ".lock")
+
+
+@contextmanager
+def writer_connection(path: Path, timeout: float) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-write connection held under the writer lock; closed (and the lock released) on exit."""
+    deadline = time.monotonic() + timeout
+    with _writer_lock(path, deadline, timeout):
+        check_writable_database(path)
+        con = _connect(path, read_only=False, deadline=deadline, timeout=timeout)
+        try:
+            yield con
+        finally:
+            con.close()
+
+
+@contextmanager
+def reader_connection(path: Path, timeout: float) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection, waiting up to ``timeout`` for a writer to finish its page; closed on exit."""
+    if not path.exists():
+        raise WarehouseError(f"no warehouse at {path} yet: run a sync first (or check ZD_DUCKDB_PATH)")
+    _check_header(path)
+    con = _connect(path, read_only=True, deadline=time.monotonic() + timeout, timeout=timeout)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def check_writable_database(path: Path) -> None:
+    """Raise unless ``path`` is an existing DuckDB file or a new file we may create (parents are created)."""
+    if path.is_dir():
+        raise WarehouseError(f"warehouse path {path} is a directory: point ZD_DUCKDB_PATH at a file inside it")
+    if path.exists():
+        _check_header(path)
+        if not os.access(path, os.R_OK | os.W_OK):
+            raise WarehouseError(f"warehouse file {path} is not readable and writable by this user: fix its mode")
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise WarehouseError(f"cannot create the folder for warehouse {path}: {error.strerror}") from None
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        raise WarehouseError(f"cannot create warehouse {path}: its folder is not writable; choose another path")
+
+
+def _check_header(path: Path) -> None:
+    try:
+        with path.open("rb") as file:
+            header = file.read(12)
+    except OSError as error:
+        raise WarehouseError(f"cannot read warehouse file {path}: {error.strerror}") from None
+    if header[8:12] != _DUCKDB_MAGIC:
+        what = "an empty file" if not header else "some other kind of file"
+        raise NotADuckDBFileError(
+            f"{path} exists but is not a DuckDB database ({what}); it was left untouched. Move it away or set "
+            "ZD_DUCKDB_PATH to another file."
+        )
+
+
+@contextmanager
+def _writer_lock(path: Path, deadline: float, timeout: float) -> Iterator[None]:
+    lock_file = lock_path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = lock_file.open("a")
+    except OSError as error:
+        raise WarehouseError(f"cannot create the writer lock {lock_file}: {error.strerror}") from None
+    try:
+        backoff = _FIRST_BACKOFF
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise WarehouseLockedError(
+                        f"another sync has been writing to {path} for over {timeout:g}s (it holds {lock_file}); "
+                        "wait for it to finish or stop it. Nothing committed was lost."
+                    ) from None
+                backoff = _pause(backoff, deadline)
+        yield
+    finally:
+        handle.close()  # closing the descriptor releases the flock
+
+
+def _connect(path: Path, *, read_only: bool, deadline: float, timeout: float) -> duckdb.DuckDBPyConnection:
+    backoff = _FIRST_BACKOFF
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except (duckdb.IOException, duckdb.ConnectionException) as error:
+            message = str(error)
+            if "not a valid DuckDB database" in message:
+                raise NotADuckDBFileError(f"{path} is not a DuckDB database; it was left untouched") from None
+            if not any(text in message.lower() for text in _LOCK_MESSAGES):
+                raise WarehouseError(f"cannot open warehouse {path}: {message}") from None
+            if time.monotonic() >= deadline:
+                raise WarehouseLockedError(_locked_message(path, read_only, timeout, message)) from None
+            backoff = _pause(backoff, deadline)
+
+
+def _locked_message(path: Path, read_only: bool, timeout: float, detail: str) -> str:
+    if read_only:
+        return (
+            f"{path} is busy: a sync is writing to it and DuckDB lets no other connection open the file meanwhile. "
+            f"Waited {timeout:g}s; retry in a moment or stop the sync. (DuckDB: {detail})"
+        )
+    return (
+        f"could not open {path} for writing within {timeout:g}s: another connection keeps it open. Close other "
+        "DuckDB sessions on this file (duckdb CLI, notebooks, BI tools), then rerun; nothing committed was lost. "
+        f"(DuckDB: {detail})"
+    )
+
+
+def _pause(backoff: float, deadline: float) -> float:
+    time.sleep(max(0.0, min(backoff, deadline - time.monotonic())))
+    return min(backoff * 2, _MAX_BACKOFF)

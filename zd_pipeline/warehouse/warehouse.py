@@ -1,0 +1,188 @@
+"""The ``Warehouse``: the one object the pipeline and users touch (see the package docstring for the design)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from zd_pipeline.catalogue import STREAMS, Stream
+from zd_pipeline.checkpoint import Checkpoint
+from zd_pipeline.clock import Clock, SystemClock
+
+from . import ddl, sync_state
+from .arrow_page import page_to_arrow
+from .connections import reader_connection, writer_connection
+from .errors import WarehouseError
+from .merge import merge_page, merge_sql
+
+
+@dataclass(frozen=True)
+class PageResult:
+    """What one page did: ``received`` records, ``written`` rows inserted or replaced, ``ignored`` the rest
+    (older than the stored row, already present, or a duplicate inside the page)."""
+
+    received: int
+    written: int
+    ignored: int
+
+
+class Warehouse:
+    """A DuckDB file holding one schema per account, one table per catalogue stream and ``_sync_state``.
+
+    Every method opens a short connection and closes it (DuckDB lets no other process in while a write
+    connection is open), except inside :meth:`session`, which holds one write connection for a bulk load.
+    ``lock_timeout`` bounds how long a write waits for other writers or someone else's open connection;
+    ``read_timeout`` how long :meth:`read` waits for a sync's page to finish.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        schema: str = "zendesk",
+        *,
+        lock_timeout: float = 60.0,
+        read_timeout: float = 10.0,
+        clock: Clock | None = None,
+    ) -> None:
+        self.path = Path(path).expanduser().absolute()
+        self.schema = ddl.validate_schema(schema)
+        self.lock_timeout = lock_timeout
+        self.read_timeout = read_timeout
+        self._clock: Clock = clock or SystemClock()
+        self._ready: set[str] = set()
+        self._merge_sql: dict[str, str] = {}
+        self._local = threading.local()
+
+    def __repr__(self) -> str:
+        return f"Warehouse({str(self.path)!r}, schema={self.schema!r})"
+
+    # --- connections -------------------------------------------------------------------------------------------
+
+    @contextmanager
+    def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A short read-only connection for users' SQL; waits up to ``read_timeout`` for a sync's page."""
+        with reader_connection(self.path, self.read_timeout) as con:
+            yield con
+
+    @contextmanager
+    def write(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-write connection under the writer lock (the session's, inside :meth:`session`)."""
+        session = getattr(self._local, "con", None)
+        if session is not None:
+            yield session
+            return
+        with writer_connection(self.path, self.lock_timeout) as con:
+            yield con
+
+    @contextmanager
+    def session(self) -> Iterator[Warehouse]:
+        """Hold one write connection across many calls of this thread (bulk loads: saves reopening the file per
+        page). Readers and other writers wait for the whole session, so keep it to a bounded batch."""
+        if getattr(self._local, "con", None) is not None:
+            yield self
+            return
+        with writer_connection(self.path, self.lock_timeout) as con:
+            self._local.con = con
+            try:
+                yield self
+            finally:
+                self._local.con = None
+
+    # --- tables ------------------------------------------------------------------------------------------------
+
+    def ensure_tables(self) -> None:
+        """Create the schema, one table per catalogue stream and ``_sync_state``; add catalogue columns an older
+        table lacks. Idempotent."""
+        with self.write() as con:
+            for stream in STREAMS.values():
+                self._ensure(con, stream)
+
+    def _ensure(self, con: duckdb.DuckDBPyConnection, stream: Stream) -> None:
+        if stream.name in self._ready:
+            return
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {ddl.quote(self.schema)}")
+        con.execute(ddl.create_sync_state_sql(self.schema))
+        con.execute(ddl.create_table_sql(self.schema, stream))
+        existing = {
+            row[0]
+            for row in con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ?",
+                [self.schema, stream.table],
+            ).fetchall()
+        }
+        for statement in ddl.missing_column_sql(self.schema, stream, existing):
+            con.execute(statement)
+        self._ready.add(stream.name)
+
+    # --- writes ------------------------------------------------------------------------------------------------
+
+    def apply_page(self, stream: Stream, records: Sequence[dict[str, Any]], checkpoint: Checkpoint) -> PageResult:
+        """Apply one page and store ``checkpoint`` in the same transaction: both or neither.
+
+        Raises :class:`BadRecordError` (nothing written) when a record lacks its id or ordering timestamp.
+        """
+        if checkpoint.stream != stream.name:
+            raise WarehouseError(
+                f"checkpoint for stream {checkpoint.stream!r} given with a page of {stream.name!r}; nothing written"
+            )
+        records = list(records)
+        page = page_to_arrow(stream, records)  # converted before taking the lock: conversion holds no file
+        sql = self._merge_sql.get(stream.name) or self._merge_sql.setdefault(
+            stream.name, merge_sql(self.schema, stream)
+        )
+        with self.write() as con:
+            self._ensure(con, stream)
+            now = self._clock.now()
+            con.execute("BEGIN TRANSACTION")
+            try:
+                written = merge_page(con, sql, page, now)
+                sync_state.save_checkpoint(con, self.schema, checkpoint, now)
+                con.execute("COMMIT")
+            except BaseException as error:
+                _rollback(con)
+                if isinstance(error, duckdb.Error):
+                    raise WarehouseError(
+                        f"applying a page of {stream.name!r} to {self.path} failed; nothing of it was written: {error}"
+                    ) from error
+                raise
+        return PageResult(received=len(records), written=written, ignored=len(records) - written)
+
+    # --- sync-side reads (through the writer lock, so they queue with syncs instead of failing on them) ---------
+
+    def load_checkpoint(self, stream_name: str, window_start: int, window_end: int) -> Checkpoint | None:
+        return self._query(
+            lambda con: sync_state.load_checkpoint(con, self.schema, stream_name, window_start, window_end), None
+        )
+
+    def checkpoints(self, stream_name: str) -> list[Checkpoint]:
+        return self._query(lambda con: sync_state.list_checkpoints(con, self.schema, stream_name), [])
+
+    def high_water_mark(self, stream_name: str) -> int | None:
+        """The newest ordering timestamp (epoch seconds) stored for the stream; None when it has no rows."""
+        sql = f"SELECT max(_ordering_ts) FROM {ddl.qualified(self.schema, stream_name)}"
+        return self._query(lambda con: con.execute(sql).fetchone()[0], None)
+
+    def row_count(self, stream_name: str) -> int:
+        sql = f"SELECT count(*) FROM {ddl.qualified(self.schema, stream_name)}"
+        return self._query(lambda con: con.execute(sql).fetchone()[0], 0)
+
+    def _query(self, read: Any, when_absent: Any) -> Any:
+        """``read(con)``, or ``when_absent`` when the file, schema or table does not exist yet."""
+        if not self.path.exists() and getattr(self._local, "con", None) is None:
+            return when_absent
+        with self.write() as con:
+            try:
+                return read(con)
+            except duckdb.CatalogException:
+                return when_absent
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    with suppress(duckdb.Error):  # the transaction may already be gone (the failing statement aborted it)
+        con.execute("ROLLBACK")
