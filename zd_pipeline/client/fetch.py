@@ -1,0 +1,276 @@
+"""One export page over HTTP: throttle, send, classify, retry. Knows nothing of pagination.
+
+What is retried and what is not (Zendesk's documented behaviour plus our assumptions):
+
+- 429: wait ``Retry-After`` seconds (Zendesk always sends it on a 429; without it, the back-off), then retry.
+- 5xx, timeouts, connection errors and resets, and a JSON body that does not parse (Zendesk and proxies sometimes
+  cut bodies short): retry with exponential back-off and jitter, at most ``max_retries`` times per page. After a
+  timeout the caller's ``PageSize`` is halved, as the reference recommends ("progressively back off on
+  per_page after each time out").
+- 401, 403, 404, 400 and other 4xx, redirects, and a 200 that is not JSON (an HTML login or error page):
+  raised at once, because repeating the same request cannot fix them.
+
+Credentials travel only in the ``Authorization`` header, and only to the configured origin: every URL is
+checked before it is sent, so a ``next_page`` elsewhere raises ``ForeignHostError`` with nothing sent.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+import httpx
+import orjson
+
+from zd_pipeline.client.config import ClientConfig
+from zd_pipeline.client.errors import (
+    AuthenticationError,
+    BadRequestError,
+    ForeignHostError,
+    InvalidResponseError,
+    NotFoundError,
+    PermissionDeniedError,
+    RetriesExhaustedError,
+    ZendeskError,
+)
+from zd_pipeline.client.stats import ClientStats
+from zd_pipeline.client.throttle import SlidingWindowThrottle
+from zd_pipeline.clock import Clock
+
+MIN_PAGE_SIZE = 10  # halving stops here (or at the configured size if smaller): tiny pages only multiply requests
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+@dataclass
+class PageSize:
+    """``per_page`` for one export iteration: halved after a timeout, doubled back after each good page."""
+
+    configured: int
+    current: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.current = self.configured
+
+    @property
+    def floor(self) -> int:
+        return min(self.configured, MIN_PAGE_SIZE)
+
+    def after_timeout(self) -> None:
+        self.current = max(self.floor, self.current // 2)
+
+    def after_success(self) -> None:
+        self.current = min(self.configured, self.current * 2)
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """A GET to send: ``url`` without query, its ``params``, and the ``endpoint`` whose rate budget it spends."""
+
+    stream: str
+    endpoint: str
+    url: str
+    params: dict[str, str | int]
+
+
+class _Transient(Exception):
+    """A failure worth retrying; ``retry_after`` overrides the back-off when the server named a wait."""
+
+    def __init__(self, reason: str, *, retry_after: float | None = None, timeout: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+        self.timeout = timeout
+
+
+class Fetcher:
+    """Sends export requests for one client; thread-safe (httpx.Client is, and the throttle and stats lock)."""
+
+    def __init__(
+        self,
+        config: ClientConfig,
+        clock: Clock,
+        stats: ClientStats,
+        transport: httpx.BaseTransport | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._config = config
+        self._clock = clock
+        self._stats = stats
+        self._rng = rng or random.Random()
+        self._throttle = SlidingWindowThrottle(config.requests_per_minute, clock)
+        self._origin = httpx.URL(config.origin)
+        assert config.auth is not None  # validated by ClientConfig
+        self._authorization = config.auth.header()
+        self._http = httpx.Client(
+            transport=transport,
+            timeout=httpx.Timeout(config.timeout),
+            follow_redirects=False,
+            headers={"User-Agent": config.user_agent, "Accept": "application/json"},
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def url_for(self, path: str) -> str:
+        """The absolute URL of an export path under the configured base (keeping any path prefix)."""
+        return str(self._origin.copy_with(path=self._origin.path.rstrip("/") + path))
+
+    def check_same_origin(self, url: str, *, stream: str, current_url: str) -> httpx.URL:
+        """Parse ``url`` (absolute or relative to the base) and raise ``ForeignHostError`` unless scheme, host and
+        port equal the configured base's."""
+        try:
+            parsed = self._origin.join(url)
+        except (httpx.InvalidURL, TypeError) as exc:
+            raise InvalidResponseError(
+                f"next-page link {url!r} is not a URL ({exc})", stream=stream, url=current_url
+            ) from None
+        if _origin_key(parsed) != _origin_key(self._origin):
+            raise ForeignHostError(
+                f"the response's next-page link points at {_without_userinfo(parsed)}, not at the configured base "
+                f"{self._origin}; refusing to follow it (no request, no credentials sent there)",
+                stream=stream,
+                url=current_url,
+            )
+        return parsed
+
+    def get(self, request: PageRequest, page_size: PageSize | None = None) -> tuple[dict, str]:
+        """GET one page and return its parsed JSON object and the URL sent. Retries transient failures."""
+        retries = 0
+        while True:
+            params = dict(request.params)
+            if page_size is not None:
+                params["per_page"] = page_size.current
+            url = str(httpx.URL(request.url, params=params))
+            self.check_same_origin(url, stream=request.stream, current_url=url)
+            self._throttle.acquire(request.endpoint)
+            self._stats.add(request.stream, "requests")
+            try:
+                return self._send_once(url, request.stream), url
+            except _Transient as failure:
+                if retries >= self._config.max_retries:
+                    raise RetriesExhaustedError(
+                        f"gave up after {retries + 1} attempts; last failure: {failure.reason}. Zendesk or the "
+                        "network is failing persistently: retry later, or raise max_retries/timeout",
+                        stream=request.stream,
+                        url=url,
+                    ) from None
+                retries += 1
+                self._stats.add(request.stream, "retries")
+                if failure.timeout and page_size is not None:
+                    page_size.after_timeout()
+                wait = failure.retry_after if failure.retry_after is not None else self._backoff(retries)
+                self._clock.sleep(wait)
+
+    def _backoff(self, retry: int) -> float:
+        """Exponential back-off with equal jitter: half the step fixed, half random, so threads spread out."""
+        step = min(self._config.backoff_max, self._config.backoff_base * 2 ** (retry - 1))
+        return step / 2 + self._rng.uniform(0, step / 2)
+
+    def _send_once(self, url: str, stream: str) -> dict:
+        try:
+            response = self._http.get(url, headers={"Authorization": self._authorization})
+        except httpx.TimeoutException as exc:
+            self._stats.add(stream, "timeouts")
+            raise _Transient(f"timed out after {self._config.timeout}s ({type(exc).__name__})", timeout=True) from None
+        except httpx.TransportError as exc:
+            raise _Transient(f"connection failed ({type(exc).__name__}: {exc})") from None
+        status = response.status_code
+        if status == 200:
+            return self._parse(response, stream, url)
+        if status == 429:
+            self._stats.add(stream, "responses_429")
+            raise _Transient("429 Too Many Requests", retry_after=_retry_after(response))
+        if status >= 500:
+            raise _Transient(f"HTTP {status} from Zendesk")
+        raise _client_error(response, stream, url)
+
+    def _parse(self, response: httpx.Response, stream: str, url: str) -> dict:
+        content_type = response.headers.get("content-type", "")
+        if content_type and "json" not in content_type.lower():
+            raise InvalidResponseError(
+                f"expected a JSON export page, got {content_type!r} ({_snippet(response.content)!r}); "
+                "check base_url/subdomain points at the Zendesk API",
+                stream=stream,
+                url=url,
+            )
+        try:
+            body = orjson.loads(response.content)
+        except orjson.JSONDecodeError:
+            raise _Transient(f"truncated or invalid JSON body ({len(response.content)} bytes)") from None
+        if not isinstance(body, dict):
+            raise InvalidResponseError(f"expected a JSON object, got {type(body).__name__}", stream=stream, url=url)
+        return body
+
+
+def _client_error(response: httpx.Response, stream: str, url: str) -> ZendeskError:
+    status = response.status_code
+    detail = _zendesk_error_text(response)
+    if status == 401:
+        return AuthenticationError(
+            f"401 Unauthorized ({detail}): Zendesk rejected the credentials; check ZENDESK_EMAIL with "
+            "ZENDESK_API_TOKEN (API-token access must be enabled in Admin Center) or ZENDESK_OAUTH_TOKEN",
+            stream=stream,
+            url=url,
+        )
+    if status == 403:
+        return PermissionDeniedError(
+            f"403 Forbidden ({detail}): these credentials may not read this export; incremental exports need an "
+            "admin user (routing exports also need the Enterprise plan)",
+            stream=stream,
+            url=url,
+        )
+    if status == 404:
+        return NotFoundError(
+            f"404 Not Found ({detail}): check ZENDESK_SUBDOMAIN / ZENDESK_BASE_URL, and that this account has the "
+            "endpoint (skill-based routing exports need Enterprise)",
+            stream=stream,
+            url=url,
+        )
+    if 300 <= status < 400:
+        return InvalidResponseError(
+            f"HTTP {status} redirect to {response.headers.get('location', '?')!r}; redirects are not followed "
+            "(credentials stay on the configured host): fix base_url/subdomain",
+            stream=stream,
+            url=url,
+        )
+    return BadRequestError(f"HTTP {status}: Zendesk says: {detail}", stream=stream, url=url)
+
+
+def _zendesk_error_text(response: httpx.Response) -> str:
+    """Zendesk's error text (``{"error": ..., "description": ...}`` and variants), else a body snippet."""
+    try:
+        body = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        return _snippet(response.content) or "empty body"
+    if isinstance(body, dict):
+        parts = [body.get(key) for key in ("error", "description", "details", "errors")]
+        text = " - ".join(
+            p if isinstance(p, str) else orjson.dumps(p).decode() for p in parts if p not in (None, "", [], {})
+        )
+        if text:
+            return text[:500]
+    return _snippet(response.content)
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    """Seconds from ``Retry-After`` (Zendesk sends whole seconds); ``None`` if absent or unreadable."""
+    raw = response.headers.get("retry-after")
+    try:
+        seconds = float(raw) if raw is not None else None
+    except ValueError:
+        return None
+    if seconds is None or seconds < 0:
+        return None
+    return min(seconds, 3600.0)
+
+
+def _snippet(content: bytes, limit: int = 120) -> str:
+    return content[:limit].decode("utf-8", "replace").strip()
+
+
+def _origin_key(url: httpx.URL) -> tuple[str, str, int | None]:
+    return url.scheme, url.host, url.port or _DEFAULT_PORTS.get(url.scheme)
+
+
+def _without_userinfo(url: httpx.URL) -> str:
+    return str(url.copy_with(username=None, password=None, query=None, fragment=None))
