@@ -13,6 +13,7 @@ The pinned environment interface (README, demo and tests use exactly these names
 ``ZD_SCHEMA``                  the account's schema in that file, default ``zendesk``
 ``ZENDESK_START_DATE``         first daily partition, ``YYYY-MM-DD`` (default: 90 days before today)
 ``DAGSTER_HOME``               Dagster instance folder, default ``.dagster_home`` in the project root
+``ZD_SENSOR_INTERVAL_SECONDS`` how often the sync sensor polls each stream, default 300
 =============================  ==========================================================================
 
 Secrets are held in fields excluded from ``repr`` and are never logged.
@@ -38,6 +39,7 @@ ENV_DUCKDB_PATH = "ZD_DUCKDB_PATH"
 ENV_SCHEMA = "ZD_SCHEMA"
 ENV_START_DATE = "ZENDESK_START_DATE"
 ENV_DAGSTER_HOME = "DAGSTER_HOME"
+ENV_SENSOR_INTERVAL = "ZD_SENSOR_INTERVAL_SECONDS"
 
 # Documented demo credentials: the simulator accepts these when the ZENDESK_* variables are unset, so the demo
 # and tests run with no setup. They open nothing but a local simulator.
@@ -50,6 +52,7 @@ DEFAULT_DUCKDB_PATH = PROJECT_ROOT / "data" / "zendesk.duckdb"
 DEFAULT_SCHEMA = "zendesk"
 DEFAULT_DAGSTER_HOME = PROJECT_ROOT / ".dagster_home"
 DEFAULT_HISTORY_DAYS = 90
+DEFAULT_SENSOR_INTERVAL_SECONDS = 300
 
 
 class SettingsError(ValueError):
@@ -70,6 +73,7 @@ class Settings:
     schema: str = DEFAULT_SCHEMA
     start_date: date = field(default_factory=lambda: default_start_date())
     dagster_home: Path = DEFAULT_DAGSTER_HOME
+    sensor_interval_seconds: int = DEFAULT_SENSOR_INTERVAL_SECONDS
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -90,6 +94,8 @@ class Settings:
             schema=get(ENV_SCHEMA) or DEFAULT_SCHEMA,
             start_date=parse_start_date(get(ENV_START_DATE)),
             dagster_home=Path(get(ENV_DAGSTER_HOME) or DEFAULT_DAGSTER_HOME),
+            sensor_interval_seconds=_positive_int(ENV_SENSOR_INTERVAL, get(ENV_SENSOR_INTERVAL))
+            or DEFAULT_SENSOR_INTERVAL_SECONDS,
         )
 
 
@@ -112,6 +118,14 @@ def parse_requests_per_minute(raw: str | None) -> int:
     if value < 0:
         raise SettingsError(f"{ENV_REQUESTS_PER_MINUTE} must be 0 or more, got {value}")
     return value
+
+
+def _positive_int(name: str, raw: str | None) -> int | None:
+    if raw is None:
+        return None
+    if not raw.isdigit() or int(raw) == 0:
+        raise SettingsError(f"{name}={raw!r} must be a whole number of seconds above 0")
+    return int(raw)
 
 
 def parse_start_date(raw: str | None, today: date | None = None) -> date:

@@ -1,0 +1,38 @@
+"""The Dagster code location: ``dagster dev -w workspace.yaml`` loads ``defs`` from here.
+
+Everything is built from the environment once (``zd_pipeline.settings``); the account's schema name is the asset
+key prefix, group and DuckDB schema, so a second account is a second call of :func:`build_definitions`' parts with
+its own schema and resource keys.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+import dagster as dg
+
+from zd_pipeline.catalogue import STREAMS
+from zd_pipeline.pipeline.assets import build_stream_assets
+from zd_pipeline.pipeline.partitions import daily_partitions
+from zd_pipeline.pipeline.resources import warehouse_resource_from_env, zendesk_resource_from_env
+from zd_pipeline.pipeline.schedules import build_daily_schedule
+from zd_pipeline.pipeline.sensors import build_sync_sensor
+from zd_pipeline.settings import Settings
+
+
+def build_definitions(env: Mapping[str, str] | None = None) -> dg.Definitions:
+    env = os.environ if env is None else env
+    settings = Settings.from_env(env)
+    account = settings.schema
+    partitions_def = daily_partitions(settings.start_date)
+    raw = build_stream_assets(account, partitions_def)
+    return dg.Definitions(
+        assets=[raw],
+        sensors=[build_sync_sensor(raw, account, partitions_def, STREAMS.values(), settings.sensor_interval_seconds)],
+        schedules=[build_daily_schedule(raw, account)],
+        resources={"zendesk": zendesk_resource_from_env(env), "warehouse": warehouse_resource_from_env(env)},
+    )
+
+
+defs = build_definitions()

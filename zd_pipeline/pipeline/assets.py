@@ -1,0 +1,153 @@
+"""The raw Zendesk assets: one factory turns the catalogue into one asset per stream.
+
+All stream assets of an account are specs of a single subsettable multi-asset, so a run that selects several
+streams pages them concurrently (one fetcher thread each, within each endpoint's own rate limit) while one
+writer, the op's thread, holds the DuckDB file page by page (see ``engine.py``). A run selecting one stream is
+just the subset. Daily partitions with a single-run backfill policy: a backfill of many days is one run that
+pages once over the whole range.
+
+Resume order for each stream: the stored checkpoint of this exact window if it is incomplete (a cut-off run
+continues where it stopped), else the resume point in run config (the sensor's), else the window's start.
+``full_refresh`` ignores both.
+"""
+
+# No `from __future__ import annotations` here: Dagster reads the decorated functions' annotations (config,
+# context) at decoration time and cannot resolve string annotations.
+
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
+
+import dagster as dg
+from pydantic import Field
+
+from zd_pipeline.catalogue import STREAMS, Stream, to_iso
+from zd_pipeline.checkpoint import ResumePoint
+from zd_pipeline.pipeline import metadata as md
+from zd_pipeline.pipeline.engine import StreamJob, StreamResult, sync_streams
+from zd_pipeline.pipeline.partitions import clamp_end, window_epochs
+from zd_pipeline.pipeline.resources import WarehouseResource, ZendeskResource
+from zd_pipeline.warehouse import Warehouse
+
+OWNERS = ["team:data-platform"]
+STREAM_TAG = "zd/stream"
+
+
+class SyncConfig(dg.Config):
+    """Run config of a sync (no secrets here: run config is stored and shown in the UI).
+
+    ``resume_start_times`` / ``resume_cursors``: per stream, where to continue (the sensor fills these).
+    ``full_refresh``: ignore stored checkpoints and resume points and re-read the whole window.
+    """
+
+    resume_start_times: dict[str, int] = Field(default_factory=dict)
+    resume_cursors: dict[str, str] = Field(default_factory=dict)
+    full_refresh: bool = False
+
+
+def sync_op_name(account: str) -> str:
+    return f"{account}__sync"
+
+
+def raw_asset_key(account: str, stream: Stream) -> dg.AssetKey:
+    return dg.AssetKey([account, stream.name])
+
+
+def stream_spec(account: str, stream: Stream, partitions_def: dg.PartitionsDefinition) -> dg.AssetSpec:
+    return dg.AssetSpec(
+        key=raw_asset_key(account, stream),
+        description=f"{stream.description}\n\nTable `{account}.{stream.table}`, from `{stream.time_path}`.",
+        group_name=account,
+        owners=OWNERS,
+        kinds={"zendesk", "duckdb"},
+        tags={STREAM_TAG: stream.name},
+        partitions_def=partitions_def,
+        metadata={
+            "dagster/column_schema": md.column_schema(stream),
+            "dagster/table_name": f"{account}.{stream.table}",
+            "export_path": stream.time_path,
+            "write_mode": stream.write_mode.value,
+        },
+    )
+
+
+def build_stream_assets(
+    account: str,
+    partitions_def: dg.PartitionsDefinition,
+    *,
+    streams: Iterable[Stream] = STREAMS.values(),
+    zendesk_key: str = "zendesk",
+    warehouse_key: str = "warehouse",
+) -> dg.AssetsDefinition:
+    """One asset per catalogue stream for ``account`` (its DuckDB schema and asset-key prefix)."""
+    by_key = {raw_asset_key(account, s): s for s in streams}
+
+    @dg.multi_asset(
+        name=sync_op_name(account),
+        specs=[stream_spec(account, s, partitions_def) for s in by_key.values()],
+        can_subset=True,
+        partitions_def=partitions_def,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        required_resource_keys={zendesk_key, warehouse_key},
+    )
+    def _sync(context: dg.AssetExecutionContext, config: SyncConfig) -> Iterator[dg.MaterializeResult]:
+        zendesk: ZendeskResource = getattr(context.resources, zendesk_key)
+        warehouse_resource: WarehouseResource = getattr(context.resources, warehouse_key)
+        window_start, window_end = window_epochs(context.partition_time_window)
+        end_time = clamp_end(window_end, time.time())
+        warehouse = warehouse_resource.open()
+        warehouse.ensure_tables()
+        selected = [by_key[key] for key in by_key if key in context.selected_asset_keys]
+        jobs = [_job(warehouse, config, s, window_start, window_end, end_time) for s in selected]
+        for job in jobs:
+            context.log.info(f"{job.stream.name}: window {to_iso(window_start)} → {to_iso(end_time)}, from {job.start}")
+        with zendesk.build_client() as client:
+            results = sync_streams(client, warehouse, jobs, on_page=_page_logger(context))
+            stats = {job.stream.name: md.stream_stats(client, job.stream.name) for job in jobs}
+        for job in jobs:
+            result = results[job.stream.name]
+            if result.error is None:
+                yield dg.MaterializeResult(
+                    asset_key=raw_asset_key(account, job.stream),
+                    metadata=md.materialization(job, result, stats[job.stream.name], warehouse),
+                )
+        _raise_failures(results)
+
+    return _sync
+
+
+def _job(
+    warehouse: Warehouse, config: SyncConfig, stream: Stream, window_start: int, window_end: int, end_time: int
+) -> StreamJob:
+    job = StreamJob(stream, window_start, window_end, end_time, ResumePoint(start_time=window_start))
+    if config.full_refresh:
+        return job
+    stored = warehouse.load_checkpoint(stream.name, window_start, window_end)
+    if stored is not None and not stored.complete:
+        return replace(job, start=stored.resume, high_water_mark=stored.high_water_mark)
+    if stream.name in config.resume_cursors:
+        return replace(job, start=ResumePoint(cursor=config.resume_cursors[stream.name]))
+    if stream.name in config.resume_start_times:
+        start_time = max(window_start, config.resume_start_times[stream.name])
+        return replace(job, start=ResumePoint(start_time=start_time))
+    return job
+
+
+def _page_logger(context: dg.AssetExecutionContext):
+    def log(job: StreamJob, page, page_result) -> None:
+        context.log.debug(
+            f"{job.stream.name}: page of {len(page.records)} records, {page_result.written} written, "
+            f"high-water mark {page.high_water_mark}"
+        )
+
+    return log
+
+
+def _raise_failures(results: dict[str, StreamResult]) -> None:
+    failed = {name: r.error for name, r in results.items() if r.error is not None}
+    if failed:
+        detail = "; ".join(f"{name}: {error}" for name, error in failed.items())
+        raise dg.Failure(
+            description=f"{len(failed)} stream(s) failed (pages committed before the error are kept): {detail}",
+            metadata={"failed_streams": ", ".join(failed)},
+        ) from next(iter(failed.values()))

@@ -1,0 +1,200 @@
+"""The sync engine: pages several streams concurrently and applies every page through one writer.
+
+This module wires the client to the warehouse and knows nothing of Dagster (the assets, the CLI and the
+benchmarks all call it). Its contract:
+
+- One fetcher thread per stream pages through the export (each within its own endpoint's rate limit: the
+  client throttles per path) and hands pages over a small bounded queue, so the next page is fetched while the
+  previous one is written and memory stays flat (at most a few pages in flight).
+- The calling thread is the only writer: it applies each page *and* its checkpoint in one warehouse
+  transaction, so a process killed at any instant loses nothing and a resume re-reads at most one page.
+- A failing stream does not stop the others; its error is reported in its result and every page it committed
+  stays committed. A failing write (say, the DuckDB file is locked) stops every fetcher and is raised.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from zd_pipeline.catalogue import Stream
+from zd_pipeline.checkpoint import Checkpoint, ResumePoint
+from zd_pipeline.client import Page, ZendeskClient
+from zd_pipeline.warehouse import PageResult, Warehouse
+
+_QUEUE_PAGES_PER_STREAM = 2
+
+# One record per applied page, with ``extra`` fields ``stream``, ``records``, ``written`` and
+# ``high_water_mark``: the CLI's progress display listens here (progress is just logging).
+progress_log = logging.getLogger("zd_pipeline.progress")
+
+
+@dataclass(frozen=True)
+class StreamJob:
+    """What to sync: ``stream`` over the window ``[window_start, window_end)``, starting at ``start``.
+
+    ``end_time`` is the exclusive bound actually asked of the export (``window_end`` clamped to now − 60 s for
+    today's window); the window is ``complete`` only when the export reached ``window_end`` itself.
+    """
+
+    stream: Stream
+    window_start: int
+    window_end: int
+    end_time: int
+    start: ResumePoint
+    high_water_mark: int | None = None
+
+
+@dataclass
+class StreamResult:
+    """What one stream's sync did; ``error`` is set when it stopped early (committed pages stay)."""
+
+    stream: str
+    pages: int = 0
+    fetched: int = 0
+    written: int = 0
+    ignored: int = 0
+    high_water_mark: int | None = None
+    resume: ResumePoint | None = None
+    complete: bool = False
+    error: BaseException | None = field(default=None, repr=False)
+
+
+PageCallback = Callable[[StreamJob, Page, PageResult], None]
+_DONE = object()
+
+
+def sync_streams(
+    client: ZendeskClient,
+    warehouse: Warehouse,
+    jobs: Iterable[StreamJob],
+    *,
+    on_page: PageCallback | None = None,
+) -> dict[str, StreamResult]:
+    """Run every job to its end (or its error) and return a result per stream name."""
+    jobs = list(jobs)
+    results = {job.stream.name: StreamResult(job.stream.name, high_water_mark=job.high_water_mark) for job in jobs}
+    if not jobs:
+        return results
+    handoff: queue.Queue = queue.Queue(maxsize=_QUEUE_PAGES_PER_STREAM * len(jobs))
+    stop = threading.Event()
+    threads = [
+        threading.Thread(target=_fetch, args=(client, job, handoff, stop), name=f"fetch-{job.stream.name}", daemon=True)
+        for job in jobs
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        _write_all(warehouse, {job.stream.name: job for job in jobs}, results, handoff, on_page)
+    finally:
+        stop.set()
+        _drain(handoff, threads)
+    return results
+
+
+def _fetch(client: ZendeskClient, job: StreamJob, handoff: queue.Queue, stop: threading.Event) -> None:
+    """Fetcher thread: put ``(name, page)`` items, then ``(name, _DONE)`` or ``(name, exception)``."""
+    name = job.stream.name
+    try:
+        if job.end_time > _start_epoch(job.start) or job.start.cursor is not None:
+            for page in client.iter_pages(job.stream, start=job.start, end_time=job.end_time):
+                if not _put(handoff, (name, page), stop):
+                    return
+        _put(handoff, (name, _DONE), stop)
+    except BaseException as exc:  # reported to the writer, which decides; never lost in a thread
+        _put(handoff, (name, exc), stop)
+
+
+def _start_epoch(start: ResumePoint) -> int:
+    return start.start_time if start.start_time is not None else 0
+
+
+def _put(handoff: queue.Queue, item: tuple, stop: threading.Event) -> bool:
+    while not stop.is_set():
+        try:
+            handoff.put(item, timeout=0.2)
+            return True
+        except queue.Full:
+            continue
+    return False
+
+
+def _write_all(
+    warehouse: Warehouse,
+    jobs: dict[str, StreamJob],
+    results: dict[str, StreamResult],
+    handoff: queue.Queue,
+    on_page: PageCallback | None,
+) -> None:
+    running = set(jobs)
+    while running:
+        name, item = handoff.get()
+        job, result = jobs[name], results[name]
+        if item is _DONE:
+            running.discard(name)
+            if result.pages == 0:  # nothing in the window: still record that it was covered
+                _apply(warehouse, job, result, records=[], resume=job.start, hwm=None, end_of_stream=True)
+        elif isinstance(item, BaseException):
+            running.discard(name)
+            result.error = item
+        else:
+            page_result = _apply(
+                warehouse, job, result, item.records, item.resume, item.high_water_mark, item.end_of_stream
+            )
+            progress_log.debug(
+                "%s: %d records applied",
+                name,
+                len(item.records),
+                extra={
+                    "stream": name,
+                    "records": len(item.records),
+                    "written": page_result.written,
+                    "high_water_mark": result.high_water_mark,
+                },
+            )
+            if on_page is not None:
+                on_page(job, item, page_result)
+
+
+def _apply(
+    warehouse: Warehouse,
+    job: StreamJob,
+    result: StreamResult,
+    records: list[dict],
+    resume: ResumePoint,
+    hwm: int | None,
+    end_of_stream: bool,
+) -> PageResult:
+    hwm = _max(result.high_water_mark, hwm)
+    complete = end_of_stream and job.end_time >= job.window_end
+    checkpoint = Checkpoint(job.stream.name, job.window_start, job.window_end, resume, hwm, complete)
+    page_result = warehouse.apply_page(job.stream, records, checkpoint)
+    result.pages += 1
+    result.fetched += len(records)
+    result.written += page_result.written
+    result.ignored += page_result.ignored
+    result.high_water_mark, result.resume, result.complete = hwm, resume, complete
+    return page_result
+
+
+def _max(a: int | None, b: int | None) -> int | None:
+    return b if a is None else a if b is None else max(a, b)
+
+
+def _drain(handoff: queue.Queue, threads: list[threading.Thread], grace: float = 5.0) -> None:
+    """Unblock fetchers waiting on a full queue and give them ``grace`` seconds to exit.
+
+    A fetcher still inside a request or a rate-limit wait after that is a daemon thread: once ``stop`` is set it
+    can no longer hand anything over, so it cannot write, and it dies with the process.
+    """
+    deadline = time.monotonic() + grace
+    for thread in threads:
+        while thread.is_alive() and time.monotonic() < deadline:
+            try:
+                handoff.get_nowait()
+            except queue.Empty:
+                thread.join(timeout=0.1)

@@ -1,0 +1,60 @@
+"""What the UI shows about a stream: its column schema and each materialization's figures.
+
+The materialization keys are a contract: the sensor reads ``high_water_mark_epoch``, the row-count check
+reads ``row_count``. None of them ever holds a credential (URLs are logged without auth by the client).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import dagster as dg
+
+from zd_pipeline.catalogue import Stream, to_iso
+from zd_pipeline.client import ZendeskClient
+from zd_pipeline.pipeline.engine import StreamJob, StreamResult
+from zd_pipeline.warehouse import Warehouse
+
+HIGH_WATER_MARK_EPOCH = "high_water_mark_epoch"
+ROW_COUNT = "row_count"
+
+_BOOKKEEPING_COLUMNS = (
+    dg.TableColumn("_deleted", "BOOLEAN", description="True for deleted records (kept, never hard-deleted)."),
+    dg.TableColumn("_ordering_ts", "BIGINT", description="Epoch seconds of the ordering timestamp (newest wins)."),
+    dg.TableColumn("_synced_at", "TIMESTAMPTZ", description="When this row was last written by a sync."),
+    dg.TableColumn("_raw", "JSON", description="The whole record as Zendesk sent it: no field is ever lost."),
+)
+
+
+def column_schema(stream: Stream) -> dg.TableSchema:
+    columns = [dg.TableColumn(c.name, c.type, description=c.description or None) for c in stream.columns]
+    return dg.TableSchema(columns=[*columns, *_BOOKKEEPING_COLUMNS])
+
+
+def stream_stats(client: ZendeskClient, stream_name: str) -> dict[str, int]:
+    """Request counters of one stream from the client (requests, 429s received, retries)."""
+    stats = client.stats.for_stream(stream_name)
+    return {"requests": stats.requests, "responses_429": stats.responses_429, "retries": stats.retries}
+
+
+def materialization(job: StreamJob, result: StreamResult, stats: dict[str, int], warehouse: Warehouse) -> dict:
+    hwm = warehouse.high_water_mark(job.stream.name)
+    meta: dict[str, Any] = {
+        "records_fetched": result.fetched,
+        "records_upserted": result.written,
+        "records_ignored": result.ignored,
+        "pages": result.pages,
+        **stats,
+        "window_start": to_iso(job.window_start),
+        "window_end": to_iso(job.end_time),
+        "window_complete": result.complete,
+        ROW_COUNT: warehouse.row_count(job.stream.name),
+    }
+    if hwm is not None:
+        meta[HIGH_WATER_MARK_EPOCH] = hwm
+        meta["high_water_mark"] = dg.MetadataValue.timestamp(float(hwm))
+        meta["lag_seconds"] = max(0, int(time.time()) - hwm)
+    if result.resume is not None and result.resume.cursor is not None:
+        meta["export_cursor"] = result.resume.cursor
+    return meta

@@ -1,0 +1,100 @@
+"""Dagster resources: thin configurable shells that build the client and open the warehouse, nothing more.
+
+Secrets reach these resources only through ``dagster.EnvVar`` (see :func:`zendesk_resource_from_env`), so the
+stored run config stays ``{}`` and the UI shows variable names, never values. The secret fields are excluded
+from ``repr`` because Dagster resolves them inside the run process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import dagster as dg
+from pydantic import Field
+
+from zd_pipeline import settings as cfg
+from zd_pipeline.client import ApiTokenAuth, ClientConfig, OAuthAuth, ZendeskClient
+from zd_pipeline.clock import Clock, SystemClock
+from zd_pipeline.warehouse import Warehouse
+
+DEFAULT_SIMULATOR_URL = "http://127.0.0.1:8765"
+
+
+class ZendeskResource(dg.ConfigurableResource):
+    """One Zendesk account: where it is, how to authenticate, and how hard we may call it.
+
+    Exactly one of ``base_url`` (the simulator, a proxy) or ``subdomain`` (``https://{subdomain}.zendesk.com``);
+    ``email`` + ``api_token`` for API-token auth, or ``oauth_token``.
+    """
+
+    base_url: str | None = None
+    subdomain: str | None = None
+    email: str | None = None
+    api_token: str | None = Field(default=None, repr=False, description="Secret: bind with EnvVar.")
+    oauth_token: str | None = Field(default=None, repr=False, description="Secret: bind with EnvVar.")
+    per_page: int = 1000
+    requests_per_minute: int = cfg.DEFAULT_REQUESTS_PER_MINUTE
+    timeout: float = 30.0
+
+    def client_config(self) -> ClientConfig:
+        if self.oauth_token:
+            auth: ApiTokenAuth | OAuthAuth = OAuthAuth(self.oauth_token)
+        elif self.email and self.api_token:
+            auth = ApiTokenAuth(self.email, self.api_token)
+        else:
+            raise ValueError(
+                f"no Zendesk credentials: set {cfg.ENV_EMAIL} and {cfg.ENV_API_TOKEN}, or {cfg.ENV_OAUTH_TOKEN}"
+            )
+        return ClientConfig(
+            base_url=self.base_url,
+            subdomain=self.subdomain,
+            auth=auth,
+            per_page=self.per_page,
+            requests_per_minute=self.requests_per_minute,
+            timeout=self.timeout,
+        )
+
+    def build_client(self, clock: Clock | None = None) -> ZendeskClient:
+        """A new client; the caller closes it (``with resource.build_client() as client``)."""
+        return ZendeskClient(self.client_config(), clock=clock or SystemClock())
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The DuckDB file and the account's schema in it."""
+
+    path: str = str(cfg.DEFAULT_DUCKDB_PATH)
+    schema_name: str = cfg.DEFAULT_SCHEMA
+    lock_timeout: float = 60.0
+
+    def open(self) -> Warehouse:
+        return Warehouse(self.path, schema=self.schema_name, lock_timeout=self.lock_timeout)
+
+
+def zendesk_resource_from_env(env: Mapping[str, str]) -> ZendeskResource:
+    """Bind the resource to the pinned environment names.
+
+    Values that are secrets are bound as ``EnvVar`` (resolved in the run, never stored). Which variables are bound
+    depends on which are set when the definitions load, because Dagster fails a run on an unset ``EnvVar``. With
+    neither ``ZENDESK_BASE_URL`` nor ``ZENDESK_SUBDOMAIN`` set, the resource points at the local simulator on its
+    default port with the simulator's public demo credentials (the embedded default for the demo).
+    """
+    settings = cfg.Settings.from_env(env)
+    common = {"requests_per_minute": settings.requests_per_minute}
+    if settings.base_url is None and settings.subdomain is None:
+        return ZendeskResource(
+            base_url=DEFAULT_SIMULATOR_URL,
+            email=settings.email or cfg.DEMO_EMAIL,
+            api_token=dg.EnvVar(cfg.ENV_API_TOKEN) if settings.api_token else cfg.DEMO_API_TOKEN,
+            **common,
+        )
+    location = {"base_url": settings.base_url} if settings.base_url else {"subdomain": settings.subdomain}
+    if settings.oauth_token:
+        secret = {"oauth_token": dg.EnvVar(cfg.ENV_OAUTH_TOKEN)}
+    else:
+        secret = {"email": dg.EnvVar(cfg.ENV_EMAIL), "api_token": dg.EnvVar(cfg.ENV_API_TOKEN)}
+    return ZendeskResource(**location, **secret, **common)
+
+
+def warehouse_resource_from_env(env: Mapping[str, str]) -> WarehouseResource:
+    settings = cfg.Settings.from_env(env)
+    return WarehouseResource(path=str(settings.duckdb_path), schema_name=settings.schema)

@@ -1,0 +1,35 @@
+"""The code location loads from the environment alone, with every stream asset, the sensor and the schedule."""
+
+import dagster as dg
+
+from zd_pipeline.catalogue import STREAMS
+from zd_pipeline.definitions import build_definitions
+from zd_pipeline.pipeline.resources import ZendeskResource
+
+
+def test_definitions_have_every_stream_the_sensor_and_the_schedule() -> None:
+    defs = build_definitions({"ZD_SCHEMA": "acme", "ZENDESK_START_DATE": "2026-11-01"})
+    keys = {key.to_user_string() for key in defs.resolve_all_asset_keys()}
+    assert {f"acme/{name}" for name in STREAMS} <= keys
+    assert defs.resolve_sensor_def("acme_sync_sensor").default_status is dg.DefaultSensorStatus.RUNNING
+    assert defs.resolve_schedule_def("acme_daily_resync").cron_schedule == "15 0 * * *"
+    job = defs.resolve_implicit_global_asset_job_def()
+    assert job.partitions_def.get_first_partition_key() == "2026-11-01"
+
+
+def test_secrets_are_bound_as_env_vars_never_as_values() -> None:
+    env = {
+        "ZENDESK_SUBDOMAIN": "acme",
+        "ZENDESK_EMAIL": "admin@acme.test",
+        "ZENDESK_API_TOKEN": "tok-should-not-leak",
+    }
+    resource = build_definitions(env).resources["zendesk"]
+    assert isinstance(resource, ZendeskResource)
+    assert "tok-should-not-leak" not in repr(resource)
+    assert "tok-should-not-leak" not in str(resource._get_non_default_public_field_values())
+
+
+def test_without_a_location_the_resource_points_at_the_local_simulator() -> None:
+    resource = build_definitions({}).resources["zendesk"]
+    assert resource.base_url == "http://127.0.0.1:8765"
+    assert resource.client_config().origin.startswith("http://127.0.0.1:8765")
