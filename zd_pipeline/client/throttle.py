@@ -42,11 +42,10 @@ class SlidingWindowThrottle:
         return self._limit
 
     def acquire(self, endpoint: str) -> float:
-        """Wait until ``endpoint`` may be called, record the send, and return the seconds waited."""
+        """Wait until ``endpoint`` may be called, record the send, and return the clock time recorded for it."""
         if self._limit == 0:
-            return 0.0
+            return self._clock.now()
         lock, sent = self._state(endpoint)
-        waited = 0.0
         with lock:
             while True:
                 now = self._clock.now()
@@ -55,10 +54,8 @@ class SlidingWindowThrottle:
                     sent.popleft()
                 if len(sent) < self._limit:
                     sent.append(now)
-                    return waited
-                delay = _expiry(sent[0]) - now
-                self._clock.sleep(delay)
-                waited += delay
+                    return now
+                self._clock.sleep(_expiry(sent[0]) - now)
 
     def _state(self, endpoint: str) -> tuple[threading.Lock, deque[float]]:
         with self._registry_lock:
