@@ -142,24 +142,25 @@ class Fetcher:
                 params["per_page"] = page_size.current
             url = str(httpx.URL(request.url, params=params))
             self.check_same_origin(url, stream=request.stream, current_url=url)
-            self._throttle.acquire(request.endpoint)
-            self._stats.add(request.stream, "requests")
-            try:
-                return self._send_once(url, request.stream), url
-            except _Transient as failure:
-                if retries >= self._config.max_retries:
-                    raise RetriesExhaustedError(
-                        f"gave up after {retries + 1} attempts; last failure: {failure.reason}. Zendesk or the "
-                        "network is failing persistently: retry later, or raise max_retries/timeout",
-                        stream=request.stream,
-                        url=url,
-                    ) from None
-                retries += 1
-                self._stats.add(request.stream, "retries")
-                if failure.timeout and page_size is not None:
-                    page_size.after_timeout()
-                wait = failure.retry_after if failure.retry_after is not None else self._backoff(retries)
-                self._clock.sleep(wait)
+            with self._throttle.slot(request.endpoint):
+                self._stats.add(request.stream, "requests")
+                try:
+                    return self._send_once(url, request.stream), url
+                except _Transient as transient:
+                    failure = transient
+            # Out of the endpoint's slot: another thread's request may go while this one backs off.
+            if retries >= self._config.max_retries:
+                raise RetriesExhaustedError(
+                    f"gave up after {retries + 1} attempts; last failure: {failure.reason}. Zendesk or the "
+                    "network is failing persistently: retry later, or raise max_retries/timeout",
+                    stream=request.stream,
+                    url=url,
+                )
+            retries += 1
+            self._stats.add(request.stream, "retries")
+            if failure.timeout and page_size is not None:
+                page_size.after_timeout()
+            self._clock.sleep(failure.retry_after if failure.retry_after is not None else self._backoff(retries))
 
     def _backoff(self, retry: int) -> float:
         """Exponential back-off with equal jitter: half the step fixed, half random, so threads spread out."""
