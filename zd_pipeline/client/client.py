@@ -94,7 +94,8 @@ class ZendeskClient:
         ``end_time`` is an exclusive upper bound (epoch s): records whose ordering timestamp is ``>= end_time``
         are not yielded, iteration stops once the export passes it, and the last page's resume point is then
         ``ResumePoint(start_time=end_time)`` (for cursor exports too: their cursor would skip the dropped
-        records). ``pagination`` defaults to the stream's catalogue default. Raises ``ValueError`` for a bad
+        records). If the export ends before reaching the bound (a window ending in the future), the export's own
+        resume point is kept. ``pagination`` defaults to the stream's catalogue default. Raises ``ValueError`` for a bad
         argument and a ``ZendeskError`` subclass for everything the API does wrong.
         """
         stream = get_stream(stream) if isinstance(stream, str) else stream
@@ -121,6 +122,7 @@ class ZendeskClient:
         url = self._fetcher.url_for(path)
         page_size = PageSize(min(self.config.per_page, stream.max_page_size)) if paginator.sends_per_page else None
         deduper = BoundaryDeduper()
+        bound = _EndBound(end_time, paginator.ordered) if end_time is not None else None
         high_water_mark: int | None = None
         while True:
             body, sent_url = self._fetcher.get(PageRequest(stream.name, path, url, params), page_size)
@@ -138,8 +140,8 @@ class ZendeskClient:
                 ) from None
             if page_size is not None:
                 page_size.after_success()
-            if end_time is not None:
-                records, stamps, step = _bounded(records, stamps, step, end_time)
+            if bound is not None:
+                records, stamps, step = bound.apply(records, stamps, step)
             records, stamps = deduper.fresh(records, stamps, stream.primary_key)
             if stamps:
                 newest = max(stamps)
@@ -152,21 +154,33 @@ class ZendeskClient:
             params = step.next_params
 
 
-def _bounded(records: list[dict], stamps: list[int], step: Step, end_time: int) -> tuple[list, list, Step]:
-    """Apply the exclusive upper bound: drop records at or after ``end_time``; stop once the export passes it.
+class _EndBound:
+    """An exclusive ``end_time`` bound over one iteration: drops records at or after it, ends the export.
 
-    The export has passed the bound when a record at or after it appears (exports are ordered by the ordering
-    timestamp) or when the next page would start at or after it (time-based).
+    An ordered export has passed the bound when a record at or after it appears, or when the next page would
+    start at or after it (time-based): every record before it has then been seen, so the iteration stops with
+    resume point ``end_time`` (a cursor would skip the dropped records). An unordered export (routing) may still
+    hold older records on later pages, so it is filtered to its end; if anything was dropped, its last resume
+    point is ``end_time`` too. Had nothing been dropped, the export's own resume point is kept: a bound that lies
+    in the future (today's window) must not move the resume point past records not yet written.
     """
-    passed = any(stamp >= end_time for stamp in stamps)
-    if passed:
-        kept = [i for i, stamp in enumerate(stamps) if stamp < end_time]
-        records = [records[i] for i in kept]
-        stamps = [stamps[i] for i in kept]
-    next_start = step.resume.start_time
-    if passed or (next_start is not None and next_start >= end_time):
-        step = Step(None, ResumePoint(start_time=end_time), True)
-    return records, stamps, step
+
+    def __init__(self, end_time: int, ordered: bool) -> None:
+        self.end_time = end_time
+        self.ordered = ordered
+        self.dropped = False
+
+    def apply(self, records: list[dict], stamps: list[int], step: Step) -> tuple[list[dict], list[int], Step]:
+        beyond = [stamp >= self.end_time for stamp in stamps]
+        if any(beyond):
+            self.dropped = True
+            records = [r for r, drop in zip(records, beyond, strict=True) if not drop]
+            stamps = [s for s, drop in zip(stamps, beyond, strict=True) if not drop]
+        next_start = step.resume.start_time
+        passed = self.ordered and (self.dropped or (next_start is not None and next_start >= self.end_time))
+        if passed or (step.next_params is None and self.dropped):
+            step = Step(None, ResumePoint(start_time=self.end_time), True)
+        return records, stamps, step
 
 
 def _records_of(stream: Stream, body: dict[str, Any]) -> tuple[list[dict[str, Any]], list[int]]:

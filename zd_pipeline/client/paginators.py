@@ -1,5 +1,9 @@
 """One small class per pagination kind: the first request's parameters, and what each response means.
 
+``ordered`` says whether the export is sorted by the stream's ordering timestamp (Zendesk: "events are listed
+in chronological order"; tickets by ``generated_timestamp``), so that the first record at or after an
+``end_time`` bound proves every later record is too.
+
 A paginator turns a response into a ``Step``: the next request's parameters (``None`` when the export is done),
 the resume point after this page, and whether this is the stream's end. It never sends anything itself, and it
 builds the next request from the response's fields and the catalogue's path rather than following the
@@ -105,6 +109,7 @@ class TimePaginator:
 
     kind: ClassVar[Pagination] = Pagination.TIME
     sends_per_page: ClassVar[bool] = True
+    ordered: ClassVar[bool] = True
 
     def __init__(self, stream: Stream) -> None:
         self.stream = stream
@@ -149,6 +154,7 @@ class CursorPaginator:
 
     kind: ClassVar[Pagination] = Pagination.CURSOR
     sends_per_page: ClassVar[bool] = True
+    ordered: ClassVar[bool] = True
 
     def __init__(self, stream: Stream) -> None:
         self.stream = stream
@@ -182,12 +188,15 @@ class RoutingPaginator:
          "next_page": "https://acme.zendesk.com/api/v2/incremental/routing/attributes.json?cursor=7d724c71-3911"}
 
     - Up to 3000 items a page; ``per_page`` is ignored, so it is not sent (and not halved after timeouts).
+    - Not strictly ordered by ``time`` (Zendesk groups instance values by attribute value), so an ``end_time``
+      bound filters records but cannot end the export early (``ordered`` is false).
     - There is no ``end_of_stream``: the export ends at a page with ``count`` 0.
     - Resume point: the cursor of ``next_page`` (on the last page too, when it carries one).
     """
 
     kind: ClassVar[Pagination] = Pagination.ROUTING
     sends_per_page: ClassVar[bool] = False
+    ordered: ClassVar[bool] = False
 
     def __init__(self, stream: Stream) -> None:
         self.stream = stream

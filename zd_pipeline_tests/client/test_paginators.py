@@ -264,3 +264,25 @@ def test_stats_count_pages_and_records_per_stream() -> None:
         counts = client.stats.for_stream("ticket_events")
     assert (counts.requests, counts.pages, counts.records) == (2, 2, 2)
     assert client.stats.records == 2 and set(client.stats.streams) == {"ticket_events"}
+
+
+def test_routing_end_time_filters_to_the_end_because_routing_is_not_ordered() -> None:
+    handler, seen = _replay(
+        [
+            _routing_page([_attribute("u1", 100), _attribute("u2", 300)], "r1"),
+            _routing_page([_attribute("u3", 150)], "r2"),
+            _routing_page([], "r3"),
+        ]
+    )
+    with _client(handler) as client:
+        pages = list(client.iter_pages(ROUTING_ATTRIBUTES, ResumePoint(start_time=50), end_time=200))
+    assert len(seen) == 3
+    assert [r["id"] for p in pages for r in p.records] == ["u1", "u3"]
+    assert pages[-1].resume == ResumePoint(start_time=200) and pages[-1].high_water_mark == 150
+
+
+def test_an_export_ending_before_a_future_bound_keeps_its_own_resume_point() -> None:
+    handler, _ = _replay([_cursor_page([_ticket(1, 100)], "c1", True)])
+    with _client(handler) as client:
+        (page,) = client.iter_pages(TICKETS, ResumePoint(start_time=50), end_time=NOW + 86_400)
+    assert page.resume == ResumePoint(cursor="c1") and page.end_of_stream
