@@ -1,0 +1,208 @@
+"""Asset checks on every raw Zendesk table: can the data be trusted right now?
+
+Per stream (one multi-check each, subsettable, run after every materialization of the stream and on demand):
+
+- ``unique_non_null_ids``: no row without an id, no id twice (the warehouse's primary key should make this
+  impossible; the check proves it on the file users actually query).
+- ``fresh``: the stream is known current up to within ``freshness_hours`` of now. "Known current up to" is the
+  newest of the high-water mark and the end of the latest completed sync window, so a quiet stream (routing
+  changes are rare) that keeps syncing stays fresh while a stalled sync turns the check red.
+- ``row_count_never_shrinks``: the table holds at least as many rows as recorded (metadata ``row_count``) by the
+  stream's latest materialization from an *earlier* run. Raw tables never hard-delete, so fewer rows means the
+  file was replaced or truncated.
+- ``events_refer_to_existing_tickets`` (ticket events only, severity WARN): every audit's ticket is in the tickets
+  table. A partition synced before its tickets, or a ticket Zendesk archived away, explains a few; the check warns
+  instead of failing because nothing is wrong with the events themselves.
+
+All checks read through ``Warehouse.read()`` (short read-only connections) and fail with a clear message when the
+table does not exist yet. The SQL lives in ``zd_pipeline.analytics.quality``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import dagster as dg
+import duckdb
+
+from zd_pipeline.analytics import quality
+from zd_pipeline.catalogue import STREAMS, TICKET_EVENTS, TICKETS, Stream, to_iso
+from zd_pipeline.clock import Clock, SystemClock
+from zd_pipeline.pipeline.resources import WarehouseResource
+from zd_pipeline.warehouse import Warehouse
+
+DEFAULT_FRESHNESS_HOURS = 6.0
+ROW_COUNT_KEYS = ("row_count", "dagster/row_count")
+
+UNIQUE_IDS = "unique_non_null_ids"
+FRESH = "fresh"
+NEVER_SHRINKS = "row_count_never_shrinks"
+EVENTS_HAVE_TICKETS = "events_refer_to_existing_tickets"
+
+
+def build_raw_checks(
+    account_schema: str = "zendesk",
+    freshness_hours: float = DEFAULT_FRESHNESS_HOURS,
+    *,
+    clock: Clock | None = None,
+    warehouse_key: str = "warehouse",
+) -> list[dg.AssetChecksDefinition]:
+    """One subsettable multi-check per catalogue stream of ``account_schema`` (asset keys ``[account, stream]``).
+
+    ``freshness_hours`` bounds how far behind now a stream may be; ``clock`` is injectable for tests.
+    """
+    if not freshness_hours > 0:
+        raise ValueError(f"freshness_hours must be a positive number of hours, got {freshness_hours!r}")
+    return [
+        _stream_checks(account_schema, stream, freshness_hours, clock or SystemClock(), warehouse_key)
+        for stream in STREAMS.values()
+    ]
+
+
+def _key(account: str, stream: Stream) -> dg.AssetKey:
+    return dg.AssetKey([account, stream.name])
+
+
+def _specs(account: str, stream: Stream, freshness_hours: float) -> list[dg.AssetCheckSpec]:
+    key = _key(account, stream)
+    specs = [
+        dg.AssetCheckSpec(UNIQUE_IDS, asset=key, description=f"Every row has an {stream.primary_key}, none twice."),
+        dg.AssetCheckSpec(
+            FRESH,
+            asset=key,
+            description=f"Synced to within {freshness_hours:g} h of now (high-water mark or completed window).",
+        ),
+        dg.AssetCheckSpec(
+            NEVER_SHRINKS,
+            asset=key,
+            description="No fewer rows than the previous run's materialization recorded (row_count).",
+        ),
+    ]
+    if stream is TICKET_EVENTS:
+        specs.append(
+            dg.AssetCheckSpec(
+                EVENTS_HAVE_TICKETS,
+                asset=key,
+                additional_deps=[_key(account, TICKETS)],
+                description="Every ticket event's ticket is in the tickets table (warns, never fails).",
+            )
+        )
+    return specs
+
+
+def _stream_checks(
+    account: str, stream: Stream, freshness_hours: float, clock: Clock, warehouse_key: str
+) -> dg.AssetChecksDefinition:
+    key = _key(account, stream)
+
+    @dg.multi_asset_check(
+        specs=_specs(account, stream, freshness_hours),
+        name=f"{account}__{stream.name}__checks",
+        can_subset=True,
+        required_resource_keys={warehouse_key},
+    )
+    def _checks(context) -> Iterator[dg.AssetCheckResult]:  # AssetCheckExecutionContext; Dagster rejects the hint
+        resource: WarehouseResource = getattr(context.resources, warehouse_key)
+        warehouse = Warehouse(resource.path, schema=account, lock_timeout=resource.lock_timeout)
+        selected = {check.name for check in context.selected_asset_check_keys}
+        runners = {
+            UNIQUE_IDS: lambda con: _unique_ids(con, account, stream),
+            FRESH: lambda con: _fresh(con, account, stream, freshness_hours, clock),
+            NEVER_SHRINKS: lambda con: _never_shrinks(con, context, account, stream),
+            EVENTS_HAVE_TICKETS: lambda con: _events_have_tickets(con, account),
+        }
+        for name, run in runners.items():
+            if name in selected:
+                yield _guarded(warehouse, key, name, run)
+
+    return _checks
+
+
+def _guarded(warehouse: Warehouse, key: dg.AssetKey, name: str, run) -> dg.AssetCheckResult:
+    """Run one check on a read connection; a missing file or table fails the check with what to do."""
+    table = f"{key.path[0]}.{key.path[-1]}"
+    if not warehouse.path.exists():
+        return _missing(key, name, f"warehouse file {warehouse.path} does not exist: run a sync first")
+    try:
+        with warehouse.read() as con:
+            passed, metadata, severity = run(con)
+    except duckdb.CatalogException as error:
+        return _missing(key, name, f"table {table} is missing ({error}): run a sync of this stream first")
+    return dg.AssetCheckResult(asset_key=key, check_name=name, passed=passed, metadata=metadata, severity=severity)
+
+
+def _missing(key: dg.AssetKey, name: str, message: str) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(asset_key=key, check_name=name, passed=False, description=message)
+
+
+def _unique_ids(con: duckdb.DuckDBPyConnection, account: str, stream: Stream):
+    problems = quality.id_problems(con, account, stream.name)
+    metadata = {
+        "null_ids": problems.null_ids,
+        "duplicated_ids": problems.duplicated_ids,
+        "duplicated_sample": ", ".join(str(v) for v in problems.sample),
+    }
+    return problems.ok, metadata, dg.AssetCheckSeverity.ERROR
+
+
+def _fresh(con: duckdb.DuckDBPyConnection, account: str, stream: Stream, hours: float, clock: Clock):
+    through = quality.synced_through(con, account, stream.name)
+    now = clock.now()
+    if through is None:
+        return False, {"synced_through": "never", "bound_hours": hours}, dg.AssetCheckSeverity.ERROR
+    lag_hours = max(0.0, now - through) / 3600
+    metadata = {
+        "synced_through": to_iso(through),
+        "lag_hours": round(lag_hours, 3),
+        "bound_hours": hours,
+    }
+    return lag_hours <= hours, metadata, dg.AssetCheckSeverity.ERROR
+
+
+def _never_shrinks(
+    con: duckdb.DuckDBPyConnection, context: dg.AssetCheckExecutionContext, account: str, stream: Stream
+):
+    rows = quality.row_count(con, account, stream.name)
+    previous = previous_row_count(context.instance, _key(account, stream), context.op_execution_context.run_id)
+    metadata: dict[str, object] = {"row_count": rows}
+    if previous is None:
+        metadata["previous_row_count"] = "none recorded"
+        return True, metadata, dg.AssetCheckSeverity.ERROR
+    metadata["previous_row_count"] = previous
+    return rows >= previous, metadata, dg.AssetCheckSeverity.ERROR
+
+
+def previous_row_count(
+    instance: dg.DagsterInstance, key: dg.AssetKey, current_run_id: str, pages: int = 20
+) -> int | None:
+    """``row_count`` recorded by the newest materialization of ``key`` from a run other than ``current_run_id``.
+
+    Materializations of the current run are skipped (the check runs right after them in the same run); a range
+    backfill records one materialization per partition, hence the paging.
+    """
+    cursor = None
+    for _ in range(pages):
+        result = instance.fetch_materializations(key, limit=100, cursor=cursor)
+        for record in result.records:
+            if record.run_id == current_run_id:
+                continue
+            materialization = record.asset_materialization
+            if materialization is None:
+                continue
+            for name in ROW_COUNT_KEYS:
+                if name in materialization.metadata:
+                    return int(materialization.metadata[name].value)
+        if not result.has_more:
+            return None
+        cursor = result.cursor
+    return None
+
+
+def _events_have_tickets(con: duckdb.DuckDBPyConnection, account: str):
+    orphans = quality.orphan_ticket_events(con, account)
+    metadata = {
+        "orphan_events": orphans.events,
+        "missing_tickets": orphans.tickets,
+        "missing_ticket_sample": ", ".join(str(t) for t in orphans.sample),
+    }
+    return orphans.events == 0, metadata, dg.AssetCheckSeverity.WARN
