@@ -1,0 +1,113 @@
+"""The admin API under ``/_sim`` for tests and benchmarks: never authenticated, rate-limited or faulted, and
+answered only to loopback clients (403 otherwise).
+
+* ``GET  /_sim/info``                          scale, seed, clock, history window, stream sizes
+* ``GET  /_sim/truth/{stream}?start=&end=``    the ground truth as a JSON list; ``summary=1`` (or a truth too big
+                                               to list, as at bench scale) gives ``{count, checksum}`` instead
+* ``POST /_sim/mutate``                        JSON body = :meth:`Simulator.mutate` kwargs; answers the ids touched
+* ``POST /_sim/clock/advance?seconds=N``       only with a ``ManualClock`` (409 otherwise)
+* ``GET  /_sim/requests``                      the request log as a list of [time, method, path, query, status]
+* ``POST /_sim/faults``                        body ``{"spec": "500=0.1,..."}`` (empty or null clears)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qs
+
+import orjson
+
+from zd_pipeline.clock import ManualClock
+from zd_pipeline.simulator.core import TRUTH_LIMIT, Simulator
+from zd_pipeline.simulator.paging import ApiError
+from zd_pipeline.simulator.responses import respond
+
+LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+
+
+async def _body(receive: Any) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
+def _int(query: dict[str, list[str]], name: str) -> int | None:
+    raw = query.get(name, [""])[-1]
+    if raw == "":
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise ApiError(400, "InvalidValue", f"{name} must be a whole number, got {raw!r}") from None
+
+
+class AdminApi:
+    def __init__(self, sim: Simulator) -> None:
+        self.sim = sim
+
+    async def handle(self, scope: dict, receive: Any, send: Any) -> None:
+        try:
+            client = (scope.get("client") or ("", 0))[0]
+            if client not in LOOPBACK:
+                raise ApiError(403, "Forbidden", "the admin API answers loopback clients only")
+            query = parse_qs(scope["query_string"].decode("latin-1"), keep_blank_values=True)
+            body = await _body(receive) if scope["method"] == "POST" else b""
+            result = self.dispatch(scope["method"], scope["path"], query, body)
+            await respond(send, 200, orjson.dumps(result))
+        except ApiError as exc:
+            await respond(send, exc.status, orjson.dumps(exc.body))
+
+    def dispatch(self, method: str, path: str, query: dict[str, list[str]], body: bytes) -> Any:
+        sim = self.sim
+        parts = path.strip("/").split("/")[1:]
+        if method == "GET" and parts == ["info"]:
+            return sim.info()
+        if method == "GET" and len(parts) == 2 and parts[0] == "truth":
+            return self.truth(parts[1], query)
+        if method == "POST" and parts == ["mutate"]:
+            kwargs = self._json(body) or {}
+            try:
+                return sim.mutate(**kwargs)
+            except (TypeError, ValueError) as exc:
+                raise ApiError(400, "InvalidValue", str(exc)) from None
+        if method == "POST" and parts == ["clock", "advance"]:
+            if not isinstance(sim.clock, ManualClock):
+                raise ApiError(409, "Conflict", "the simulator's clock is not a ManualClock")
+            seconds = float(query.get("seconds", ["0"])[-1] or 0)
+            if seconds < 0:
+                raise ApiError(400, "InvalidValue", "seconds must be >= 0")
+            return {"now": sim.clock.advance(seconds)}
+        if method == "GET" and parts == ["requests"]:
+            return [list(entry) for entry in sim.request_log]
+        if method == "POST" and parts == ["faults"]:
+            spec = (self._json(body) or {}).get("spec")
+            try:
+                return {"faults": str(sim.set_faults(spec or None))}
+            except ValueError as exc:
+                raise ApiError(400, "InvalidValue", str(exc)) from None
+        raise ApiError(404, "InvalidEndpoint", "Not found")
+
+    def truth(self, stream: str, query: dict[str, list[str]]) -> Any:
+        start, end = _int(query, "start"), _int(query, "end")
+        try:
+            summary = self.sim.truth_summary(stream, start, end) if query.get("summary") else None
+            if summary is None:
+                counted = self.sim.truth_summary(stream, start, end) if self.sim.scale.name == "bench" else None
+                if counted is not None and counted["count"] > TRUTH_LIMIT:
+                    return counted
+                return self.sim.truth(stream, start, end)
+            return summary
+        except KeyError as exc:
+            raise ApiError(404, "InvalidEndpoint", str(exc.args[0])) from None
+
+    @staticmethod
+    def _json(body: bytes) -> Any:
+        if not body.strip():
+            return None
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError:
+            raise ApiError(400, "InvalidValue", "the body must be JSON") from None

@@ -1,0 +1,144 @@
+"""The :class:`Simulator`: a simulated Zendesk account, its ground truth, its changes and its request log.
+
+It knows nothing of HTTP (see :mod:`app`) and nothing of the client. All access goes through one lock, so the
+server thread and a test thread can use it at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from typing import Any
+
+import orjson
+
+from zd_pipeline.catalogue import STREAMS, Pagination, get_stream
+from zd_pipeline.clock import Clock, SystemClock
+from zd_pipeline.simulator.auth import Credentials
+from zd_pipeline.simulator.exports import export_body, project
+from zd_pipeline.simulator.faults import FaultInjector, FaultSpec, RateLimiter, as_fault_spec
+from zd_pipeline.simulator.mutations import Mutator
+from zd_pipeline.simulator.paging import PageRequest, horizon
+from zd_pipeline.simulator.scales import Window, get_scale
+from zd_pipeline.simulator.store import StreamStore
+from zd_pipeline.simulator.world import build_world
+
+TRUTH_LIMIT = 500_000  # records; beyond this truth() refuses and truth_summary() is the way
+LogEntry = tuple[float, str, str, str, int]
+
+
+class Simulator:
+    """A deterministic Zendesk account. See the package docstring for the contract."""
+
+    def __init__(
+        self,
+        scale: str = "small",
+        seed: int = 0,
+        clock: Clock | None = None,
+        rate_limit: int | None = 10,
+        faults: FaultSpec | str | None = None,
+        credentials: Credentials | None = None,
+    ) -> None:
+        self.scale = get_scale(scale)
+        self.seed = int(seed)
+        self.clock: Clock = clock or SystemClock()
+        self.window = Window.ending_before(self.clock.now())
+        self.credentials = credentials or Credentials.from_env()
+        self.rate_limiter = RateLimiter(rate_limit, self.clock)
+        self.fault_injector = FaultInjector(self.seed, as_fault_spec(faults))
+        self._lock = threading.RLock()
+        self._world = build_world(self.seed, self.scale, self.window)
+        self._mutator = Mutator(self._world, self.seed)
+        self._log: list[LogEntry] = []
+
+    def __repr__(self) -> str:
+        return f"Simulator(scale={self.scale.name!r}, seed={self.seed}, clock={self.clock!r})"
+
+    # --- faults -------------------------------------------------------------------------------------------------
+
+    @property
+    def faults(self) -> FaultSpec:
+        return self.fault_injector.spec
+
+    def set_faults(self, faults: FaultSpec | str | None) -> FaultSpec:
+        """Replace the fault spec at run time (None or "" turns faults off); the draw sequence restarts."""
+        self.fault_injector = FaultInjector(self.seed, as_fault_spec(faults))
+        return self.fault_injector.spec
+
+    # --- data ---------------------------------------------------------------------------------------------------
+
+    def store(self, stream_name: str) -> StreamStore:
+        return self._world.stores[get_stream(stream_name).name]
+
+    def page(
+        self, stream_name: str, pagination: Pagination, req: PageRequest, base_url: str, path: str, per_page_given: bool
+    ) -> bytes:
+        """One export page body, as of the clock's now (the one-minute lag applied)."""
+        with self._lock:
+            limit = horizon(self.clock.now())
+            return export_body(self.store(stream_name), pagination, req, limit, base_url, path, per_page_given)
+
+    def _truth_positions(self, stream_name: str, start: int | None, end: int | None) -> tuple[StreamStore, list]:
+        store = self.store(stream_name)
+        limit = horizon(self.clock.now())
+        if end is not None:
+            limit = min(limit, int(end) - 1)
+        return store, list(store.scan(store.first_at_or_after(int(start or 0)), limit))
+
+    def truth(
+        self, stream_name: str, start: int | None = None, end: int | None = None, include: tuple[str, ...] | None = None
+    ) -> list[dict[str, Any]]:
+        """What a complete export of the stream returns as of now: one (newest) version per id for upsert
+        streams, every event for append streams; ``[start, end)`` filters the ordering timestamp; sorted by
+        (ordering timestamp, id). Sideloads default to the catalogue's (ticket events with comment events).
+        Raises ``ValueError`` above :data:`TRUTH_LIMIT` records (use :meth:`truth_summary`)."""
+        with self._lock:
+            store, positions = self._truth_positions(stream_name, start, end)
+            if len(positions) > TRUTH_LIMIT:
+                raise ValueError(
+                    f"{stream_name}: {len(positions)} records is too many for truth(); use truth_summary()"
+                )
+            records = project(
+                store.stream, store.records(positions), store.stream.sideloads if include is None else include
+            )
+            return orjson.loads(orjson.dumps(records))
+
+    def truth_summary(self, stream_name: str, start: int | None = None, end: int | None = None) -> dict[str, Any]:
+        """``count`` and a ``checksum`` (sha256 of ``"{id}:{ordering ts}\\n"`` lines in export order) of the truth."""
+        with self._lock:
+            store, positions = self._truth_positions(stream_name, start, end)
+            digest = hashlib.sha256()
+            for pos in positions:
+                digest.update(f"{store.id_at(pos)}:{store.ts_at(pos)}\n".encode())
+            return {"stream": store.stream.name, "count": len(positions), "checksum": digest.hexdigest()}
+
+    def mutate(self, updates: int = 0, creates: int = 0, deletes: int = 0, seed: int | None = None) -> dict:
+        """Change the account now (see :mod:`mutations`); returns the ids written per stream."""
+        for name, value in (("updates", updates), ("creates", creates), ("deletes", deletes)):
+            if not isinstance(value, int) or value < 0:
+                raise ValueError(f"{name} must be a whole number >= 0, got {value!r}")
+        with self._lock:
+            return self._mutator.mutate(self.clock.now(), updates, creates, deletes, seed)
+
+    # --- request log --------------------------------------------------------------------------------------------
+
+    def log_request(self, method: str, path: str, query: str, status: int) -> None:
+        with self._lock:
+            self._log.append((self.clock.now(), method, path, query, status))
+
+    @property
+    def request_log(self) -> list[LogEntry]:
+        """(clock time, method, path, query string, status) of every API request so far (admin excluded)."""
+        with self._lock:
+            return list(self._log)
+
+    def info(self) -> dict[str, Any]:
+        return {
+            "scale": self.scale.name,
+            "seed": self.seed,
+            "now": self.clock.now(),
+            "history": {"start": self.window.start, "end": self.window.end},
+            "streams": {name: len(self._world.stores[name]) for name in STREAMS},
+            "faults": str(self.faults),
+            "rate_limit": self.rate_limiter.limit,
+        }

@@ -1,0 +1,107 @@
+"""Response bodies of the export endpoints: page selection (:mod:`paging`) wrapped in each scheme's envelope.
+
+Bodies are serialised once with orjson straight from the rendered records, which is the simulator's hot path.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from zd_pipeline.catalogue import Pagination, Stream
+from zd_pipeline.simulator.paging import (
+    MAX_PER_PAGE,
+    Page,
+    PageRequest,
+    cursor_page,
+    encode_cursor,
+    next_url,
+    time_page,
+)
+from zd_pipeline.simulator.render_tickets import strip_comments
+from zd_pipeline.simulator.store import StreamStore
+
+COMMENT_EVENTS = "comment_events"
+
+
+def project(stream: Stream, records: list[dict[str, Any]], includes: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Records as served for the request's ``include``: ticket events lose Comment children without it."""
+    if COMMENT_EVENTS in stream.sideloads and COMMENT_EVENTS not in includes:
+        return [strip_comments(r) for r in records]
+    return records
+
+
+def _extra(req: PageRequest, per_page_given: bool) -> dict[str, Any]:
+    return {
+        "per_page": req.per_page if per_page_given else None,
+        "include": ",".join(req.includes) or None,
+        "exclude_deleted": "true" if req.exclude_deleted else None,
+    }
+
+
+def _items(store: StreamStore, page: Page, req: PageRequest) -> list[dict[str, Any]]:
+    return project(store.stream, store.records(page.positions), req.includes)
+
+
+def _position_cursor(store: StreamStore, page: Page, req: PageRequest) -> str:
+    """Cursor after the page's last item; for an empty page, the request's own position."""
+    if page.positions:
+        last = page.positions[-1]
+        return encode_cursor(store.ts_at(last), store.id_at(last))
+    if req.cursor:
+        return encode_cursor(*req.cursor)
+    return encode_cursor(req.start_time or 0, -1 if store.stream.id_type == "BIGINT" else "")
+
+
+def export_body(
+    store: StreamStore,
+    pagination: Pagination,
+    req: PageRequest,
+    limit: int,
+    base_url: str,
+    path: str,
+    per_page_given: bool,
+) -> bytes:
+    """The JSON body of one export page, as Zendesk shapes it for ``pagination``."""
+    stream = store.stream
+    key = stream.response_key
+    if pagination is Pagination.TIME:
+        page = time_page(store, req, limit)
+        end_time = store.ts_at(page.positions[-1]) if page.positions else req.start_time
+        items = _items(store, page, req)
+        body = {
+            key: items,
+            "count": len(items),
+            "end_time": end_time,
+            "next_page": next_url(base_url, path, {"start_time": end_time, **_extra(req, per_page_given)}),
+            "end_of_stream": page.end_of_stream,
+        }
+        return orjson.dumps(body)
+    if pagination is Pagination.CURSOR:
+        page = cursor_page(store, req, limit, req.per_page if per_page_given else MAX_PER_PAGE)
+        after = _position_cursor(store, page, req)
+        before = None
+        if req.cursor and page.positions:
+            before = encode_cursor(store.ts_at(page.positions[0]), store.id_at(page.positions[0]))
+        extra = _extra(req, per_page_given)
+        body = {
+            key: _items(store, page, req),
+            "after_cursor": after,
+            "after_url": next_url(base_url, path, {"cursor": after, **extra}),
+            "before_cursor": before,
+            "before_url": next_url(base_url, path, {"cursor": before, **extra}) if before else None,
+            "end_of_stream": page.end_of_stream,
+        }
+        return orjson.dumps(body)
+    page = cursor_page(store, req, limit, stream.max_page_size)
+    items = _items(store, page, req)
+    cursor = _position_cursor(store, page, req)
+    end_time = store.ts_at(page.positions[-1]) if page.positions else (req.cursor[0] if req.cursor else req.start_time)
+    body = {
+        key: items,
+        "count": len(items),
+        "end_time": end_time,
+        "next_page": next_url(base_url, path, {"cursor": cursor}),
+    }
+    return orjson.dumps(body)

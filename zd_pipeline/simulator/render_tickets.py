@@ -1,0 +1,241 @@
+"""Tickets, their audits (ticket events) and their metric events as Zendesk returns them, rendered by position.
+
+Ticket event records are rendered *with* their Comment child events; :func:`strip_comments` gives the shape
+served without ``include=comment_events`` (the comment then shows only as ``comment_present`` /
+``comment_public`` on the other child events, as Zendesk documents). Change values are strings or null, as in
+Zendesk's ticket events (ids too); ``tags`` values are lists.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from zd_pipeline.simulator import lifecycle as lc
+from zd_pipeline.simulator import vocab as v
+from zd_pipeline.simulator.isotime import iso as to_iso
+from zd_pipeline.simulator.scales import Scale
+from zd_pipeline.simulator.ticket_facts import FactBook, TicketFacts
+from zd_pipeline.simulator.ticket_layout import EVENT_ID_BASE, EVENT_ID_STRIDE, METRIC_ID_BASE, TicketLayout
+
+
+@lru_cache(maxsize=64)
+def via(channel: str) -> dict[str, Any]:
+    """The ``via`` object of a channel; shared between records (treat rendered records as read-only)."""
+    return {"channel": channel, "source": {"from": {}, "to": {}, "rel": None}}
+
+
+def strip_comments(audit: dict[str, Any]) -> dict[str, Any]:
+    """The audit as served without ``include=comment_events``: Comment child events removed."""
+    children = audit["child_events"]
+    if not any(c["event_type"] == "Comment" for c in children):
+        return audit
+    return {**audit, "child_events": [c for c in children if c["event_type"] != "Comment"]}
+
+
+def child(audit_id: int, j: int, channel: str, event_type: str, field: str, value: Any, previous: Any = None) -> dict:
+    event = {"id": audit_id + 1 + j, "via": via(channel), "via_reference_id": None, "event_type": event_type}
+    event["field_name"] = field
+    event["value"] = value
+    if event_type == "Change":
+        event["previous_value"] = previous
+    return event
+
+
+def comment(audit_id: int, j: int, author: int, body: str, public: bool, created_at: str, channel: str) -> dict:
+    return {
+        "id": audit_id + 1 + j,
+        "via": via(channel),
+        "via_reference_id": None,
+        "type": "Comment",
+        "event_type": "Comment",
+        "author_id": author,
+        "body": body,
+        "html_body": f'<div class="zd-comment"><p dir="auto">{body}</p></div>',
+        "public": public,
+        "attachments": [],
+        "audit_id": audit_id,
+        "created_at": created_at,
+    }
+
+
+def flag_comments(children: list[dict[str, Any]], present: bool, public: bool) -> list[dict[str, Any]]:
+    for c in children:
+        if c["event_type"] != "Comment":
+            c["comment_present"], c["comment_public"] = present, public
+    return children
+
+
+def audit_record(ticket_id: int, audit_id: int, ts: int, updater: int, channel: str, children: list) -> dict:
+    return {
+        "id": audit_id,
+        "ticket_id": ticket_id,
+        "timestamp": ts,
+        "created_at": to_iso(ts),
+        "updater_id": updater,
+        "via": via(channel),
+        "event_type": "Audit",
+        "merged_ticket_ids": [],
+        "system": {"client": "Mozilla/5.0", "ip_address": "203.0.113.7", "location": "Copenhagen, 84, Denmark"},
+        "child_events": children,
+    }
+
+
+class TicketRenderer:
+    """Renders the three ticket-derived streams from a :class:`TicketLayout`."""
+
+    def __init__(self, seed: int, scale: Scale, layout: TicketLayout) -> None:
+        self.layout = layout
+        self.book = FactBook(seed, scale, layout)
+
+    def tickets_at(self, positions: list[int]) -> list[dict[str, Any]]:
+        indices = self.layout.order[positions].tolist()
+        facts = self.book.facts(indices)
+        return [self.ticket(facts[i]) for i in indices]
+
+    def ticket(self, f: TicketFacts) -> dict[str, Any]:
+        d, i = f.draws, f.index
+        created = f.created
+        status = lc.STATUSES[f.final]
+        ticket_type = v.TICKET_TYPES[d[3] % len(v.TICKET_TYPES)]
+        solved = f.final in (lc.SOLVED, lc.CLOSED)
+        score = v.SATISFACTION[d[9] % len(v.SATISFACTION)]
+        rating = (
+            None
+            if not solved
+            else {"score": score}
+            if score in ("offered", "unoffered")
+            else {
+                "id": 500_000_000 + i,
+                "score": score,
+                "comment": "Quick and helpful" if score == "good" else "Too slow",
+            }
+        )
+        return {
+            "url": f"{v.ACCOUNT_URL}/tickets/{f.id}.json",
+            "id": f.id,
+            "external_id": f"order-{d[11] % 100_000}" if d[11] % 4 == 0 else None,
+            "via": via(f.channel),
+            "created_at": to_iso(created),
+            "updated_at": to_iso(f.updated),
+            "generated_timestamp": f.generated,
+            "type": ticket_type,
+            "subject": f.subject,
+            "raw_subject": f.subject,
+            "description": f"{f.subject}. Ticket reference {f.id}.",
+            "priority": f.priority,
+            "status": status,
+            "recipient": "support@example.com",
+            "requester_id": f.requester,
+            "submitter_id": f.requester,
+            "assignee_id": f.assignee if f.n_regular > 1 else None,
+            "organization_id": f.organization_id,
+            "group_id": f.group_id,
+            "collaborator_ids": [],
+            "follower_ids": [f.admin] if d[14] % 9 == 0 else [],
+            "email_cc_ids": [],
+            "forum_topic_id": None,
+            "problem_id": 1 + d[12] % i if ticket_type == "incident" and i else None,
+            "has_incidents": False,
+            "is_public": True,
+            "due_at": to_iso(created + 3 * 86_400) if ticket_type == "task" else None,
+            "tags": list(f.tags),
+            "custom_fields": [
+                {"id": v.CUSTOM_FIELD_PRODUCT, "value": v.PRODUCTS[d[7] % len(v.PRODUCTS)]},
+                {"id": v.CUSTOM_FIELD_REGION, "value": v.REGIONS[d[8] % len(v.REGIONS)]},
+                {"id": v.CUSTOM_FIELD_ORDER, "value": str(10_000 + d[11] % 90_000) if d[11] % 2 else None},
+            ],
+            "satisfaction_rating": rating,
+            "sharing_agreement_ids": [],
+            "brand_id": 360_000_100,
+            "allow_channelback": False,
+            "allow_attachments": True,
+            "from_messaging_channel": f.channel == "chat",
+        }
+
+    def audits_at(self, positions: list[int]) -> list[dict[str, Any]]:
+        t = self.layout
+        tickets = [int(t.ev_ticket[p]) for p in positions]
+        facts = self.book.facts(tickets)
+        return [
+            self.audit(facts[i], int(t.ev_k[p]), int(t.ev_ts[p]), EVENT_ID_BASE + p * EVENT_ID_STRIDE)
+            for p, i in zip(positions, tickets, strict=True)
+        ]
+
+    def audit(self, f: TicketFacts, k: int, ts: int, audit_id: int) -> dict[str, Any]:
+        """Audit ``k`` of a ticket: Create (k=0), regular updates, or the bulk update (k = n_regular)."""
+        created_at = to_iso(ts)
+        if k >= f.n_regular:
+            changes = [child(audit_id, 0, "web", "Change", "tags", list(f.tags), list(f.first_tags))]
+            return audit_record(f.id, audit_id, ts, f.admin, "web", flag_comments(changes, False, False))
+        if k == 0:
+            children = [
+                comment(audit_id, 0, f.requester, f"{f.subject}. Ticket reference {f.id}.", True, created_at, f.channel)
+            ]
+            fields = (
+                ("subject", f.subject),
+                ("status", "new"),
+                ("priority", f.first_priority),
+                ("group_id", str(f.group_id)),
+                ("requester_id", str(f.requester)),
+                ("tags", list(f.first_tags)),
+            )
+            children += [child(audit_id, j, f.channel, "Create", name, val) for j, (name, val) in enumerate(fields, 1)]
+            return audit_record(f.id, audit_id, ts, f.requester, f.channel, flag_comments(children, True, True))
+        draw = f.draws[13] >> (k % 8)
+        public = draw % 3 != 0
+        children = [comment(audit_id, 0, f.assignee, v.COMMENTS[draw % len(v.COMMENTS)], public, created_at, "web")]
+        before, after = f.status_after(k - 1), f.status_after(k)
+        if after != before:
+            children.append(child(audit_id, len(children), "web", "Change", "status", after, before))
+        if k == 1:
+            children.append(child(audit_id, len(children), "web", "Change", "assignee_id", str(f.assignee), None))
+            if f.priority != f.first_priority:
+                children.append(
+                    child(audit_id, len(children), "web", "Change", "priority", f.priority, f.first_priority)
+                )
+        return audit_record(f.id, audit_id, ts, f.assignee, "web", flag_comments(children, True, public))
+
+    def metric_events_at(self, positions: list[int]) -> list[dict[str, Any]]:
+        t = self.layout
+        return [self.metric_event(p, int(t.me_ticket[p]), int(t.me_code[p]), int(t.me_ts[p])) for p in positions]
+
+    def metric_event(self, position: int, i: int, code: int, ts: int) -> dict[str, Any]:
+        metric, kind = lc.METRIC_KINDS[code]
+        return metric_event_record(
+            METRIC_ID_BASE + position,
+            i + 1,
+            metric,
+            kind,
+            ts,
+            int(self.layout.priority[i]),
+            int(self.layout.created[i]),
+        )
+
+
+def metric_event_record(
+    event_id: int, ticket_id: int, metric: str, kind: str, ts: int, priority: int, created: int
+) -> dict[str, Any]:
+    """One ticket metric event; ``sla`` on apply_sla, ``status`` on update_status, ``deleted`` on breach."""
+    record: dict[str, Any] = {
+        "id": event_id,
+        "ticket_id": ticket_id,
+        "metric": metric,
+        "instance_id": 1,
+        "type": kind,
+        "time": to_iso(ts),
+    }
+    if kind == "apply_sla":
+        targets = lc.REPLY_TARGET_MINUTES if metric == "reply_time" else lc.RESOLUTION_TARGET_MINUTES
+        policy_id, title = v.SLA_POLICIES[0 if priority >= 2 else 1]
+        record["sla"] = {
+            "target": targets[priority],
+            "business_hours": False,
+            "policy": {"id": policy_id, "title": title, "description": f"{title} targets"},
+        }
+    elif kind == "update_status":
+        minutes = max((ts - created) // 60, 0)
+        record["status"] = {"calendar": minutes, "business": minutes * 2 // 5}
+    elif kind == "breach":
+        record["deleted"] = False
+    return record

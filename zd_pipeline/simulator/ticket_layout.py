@@ -1,0 +1,183 @@
+"""The shape of the ticket history as numpy arrays: when each ticket was created and updated, how many audits it
+has, its final status, and the sorted order of the three ticket-derived streams (tickets, ticket_events,
+ticket_metric_events). Content is rendered later, per page, from these arrays and :mod:`rand` draws.
+
+A ticket's generator index ``i`` is its creation order, so its id is ``i + 1`` (ids increase with ``created_at``
+as in Zendesk). Audits are spread evenly between creation and the last regular update; a bulk update adds one
+audit at the bulk's second. ``generated_timestamp`` is later than ``updated_at`` for tickets touched by a system
+update afterwards (Zendesk bumps only ``generated_timestamp`` then).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from zd_pipeline.simulator import lifecycle as lc
+from zd_pipeline.simulator.rand import draws
+from zd_pipeline.simulator.scales import DAY, Scale, Window
+
+SALT_TICKETS = 11
+EVENT_ID_BASE = 90_000_000_000
+EVENT_ID_STRIDE = 32  # room for an audit's child event ids: audit id + 1 + j
+METRIC_ID_BASE = 70_000_000_000
+
+
+@dataclass
+class TicketLayout:
+    """Per-ticket arrays (indexed by generator index) and the three streams' sorted orders."""
+
+    created: np.ndarray
+    last_regular: np.ndarray
+    updated: np.ndarray
+    generated: np.ndarray
+    n_regular: np.ndarray
+    final: np.ndarray
+    priority: np.ndarray
+    bulk_time: np.ndarray
+    order: np.ndarray  # tickets stream position -> generator index, sorted by (generated_timestamp, id)
+    position: np.ndarray  # generator index -> tickets stream position
+    ev_ts: np.ndarray
+    ev_ticket: np.ndarray
+    ev_k: np.ndarray
+    me_ts: np.ndarray
+    me_ticket: np.ndarray
+    me_code: np.ndarray
+
+    @property
+    def count(self) -> int:
+        return int(self.created.shape[0])
+
+    def audit_time(self, i: int, k: int) -> int:
+        """Epoch of ticket ``i``'s audit ``k`` (regular audits evenly spread; the bulk audit last)."""
+        n = int(self.n_regular[i])
+        if k >= n:
+            return int(self.bulk_time[i])
+        created = int(self.created[i])
+        return created + (int(self.last_regular[i]) - created) * k // max(n - 1, 1)
+
+
+def _pick(u: np.ndarray, weights: tuple[int, ...]) -> np.ndarray:
+    return np.searchsorted(np.cumsum(weights), u, side="right").astype(np.int8)
+
+
+def build_ticket_layout(seed: int, scale: Scale, window: Window) -> TicketLayout:
+    """Lay out ``scale.tickets`` tickets inside ``window``; pure in (seed, scale, window)."""
+    n_tickets = scale.tickets
+    idx = np.arange(n_tickets, dtype=np.int64)
+    d = draws(seed, SALT_TICKETS, idx, 8)
+    step = max(window.span // n_tickets, 1)
+    created = window.start + idx * window.span // n_tickets + d[:, 0] % step
+    age = window.end - created
+    n_regular = 1 + d[:, 1] % 5
+    n_regular = np.where((age > 5 * DAY) & (n_regular < 3), 3 + d[:, 1] % 3, n_regular)
+    n_regular = np.where(age < 900, 1, n_regular)
+    u = d[:, 2] % 1000
+    several = np.where(n_regular == 2, _pick(u, lc.FINAL_WEIGHTS_TWO), _pick(u, lc.FINAL_WEIGHTS_MANY))
+    final = np.where(n_regular == 1, lc.NEW, several).astype(np.int8)
+    max_life = np.maximum(np.minimum(age, 12 * DAY) - 300, 1)
+    life = np.where(n_regular > 1, 300 + d[:, 3] % max_life, 0)
+    last_regular = created + life
+    system_touch = (d[:, 4] % 100) < 12
+    touched = last_regular + 60 + d[:, 5] % (3 * DAY)
+    generated = np.where(system_touch & (touched <= window.end), touched, last_regular)
+    priority = (d[:, 6] % 4).astype(np.int8)
+    bulk_time = np.zeros(n_tickets, dtype=np.int64)
+    groups = scale.ticket_bulk_sizes
+    for g, size in enumerate(groups):
+        frac = 0.85 if len(groups) == 1 else 0.35 + 0.5 * g / (len(groups) - 1)
+        moment = window.start + int(window.span * frac) + g
+        candidates = np.flatnonzero((generated < moment) & (final != lc.DELETED) & (bulk_time == 0))
+        if candidates.shape[0] > size:
+            candidates = candidates[np.argpartition(d[candidates, 7], size)[:size]]
+        chosen = candidates
+        bulk_time[chosen] = moment
+    bulked = bulk_time > 0
+    updated = np.where(bulked, bulk_time, last_regular)
+    generated = np.where(bulked, bulk_time, generated)
+    ids = idx + 1
+    order = np.lexsort((ids, generated))
+    position = np.empty_like(order)
+    position[order] = np.arange(n_tickets)
+    layout = TicketLayout(
+        created=created,
+        last_regular=last_regular,
+        updated=updated,
+        generated=generated,
+        n_regular=n_regular,
+        final=final,
+        priority=priority,
+        bulk_time=bulk_time,
+        order=order,
+        position=position,
+        ev_ts=np.empty(0, np.int64),
+        ev_ticket=np.empty(0, np.int64),
+        ev_k=np.empty(0, np.int64),
+        me_ts=np.empty(0, np.int64),
+        me_ticket=np.empty(0, np.int64),
+        me_code=np.empty(0, np.int8),
+    )
+    _lay_out_audits(layout)
+    _lay_out_metric_events(layout, window)
+    return layout
+
+
+def _composite(ts: np.ndarray, ticket: np.ndarray, minor: np.ndarray) -> np.ndarray:
+    """One int64 sort key equal in order to (ts, ticket, minor): a single argsort beats a 3-key lexsort."""
+    if ticket.size and (int(ticket.max()) >= 1 << 22 or int(minor.max()) >= 1 << 5):
+        raise ValueError("too many tickets for the composite sort key")
+    return (ts << np.int64(27)) | (ticket << np.int64(5)) | minor
+
+
+def _lay_out_audits(t: TicketLayout) -> None:
+    audits = t.n_regular + (t.bulk_time > 0)
+    ticket = np.repeat(np.arange(t.count, dtype=np.int64), audits)
+    starts = np.repeat(np.cumsum(audits) - audits, audits)
+    k = np.arange(ticket.shape[0], dtype=np.int64) - starts
+    n = t.n_regular[ticket]
+    created = t.created[ticket]
+    regular = created + (t.last_regular[ticket] - created) * k // np.maximum(n - 1, 1)
+    ts = np.where(k >= n, t.bulk_time[ticket], regular)
+    order = np.argsort(_composite(ts, ticket, k))
+    t.ev_ts, t.ev_ticket, t.ev_k = ts[order], ticket[order], k[order]
+
+
+def _lay_out_metric_events(t: TicketLayout, window: Window) -> None:
+    """Which metric events each ticket emits and when (see :data:`lifecycle.METRIC_KINDS`)."""
+    n, final, created = t.n_regular, t.final, t.created
+    first_update = created + (t.last_regular - created) // np.maximum(n - 1, 1)
+    solve_k = np.where(final == lc.CLOSED, n - 2, n - 1)
+    solved_at = created + (t.last_regular - created) * solve_k // np.maximum(n - 1, 1)
+    solved = (final == lc.SOLVED) | (final == lc.CLOSED)
+    reply_target = np.asarray(lc.REPLY_TARGET_MINUTES, dtype=np.int64)[t.priority] * 60
+    replied_by = np.where(n >= 2, first_update, window.end)
+    everyone = np.ones(t.count, dtype=bool)
+    first_pending = (n == 2) & (final == lc.PENDING)
+    plan: list[tuple[str, str, np.ndarray, np.ndarray]] = [
+        ("reply_time", "activate", everyone, created),
+        ("reply_time", "apply_sla", everyone, created),
+        ("resolution_time", "activate", everyone, created),
+        ("resolution_time", "apply_sla", t.priority >= 1, created),
+        ("agent_work_time", "activate", everyone, created),
+        ("requester_wait_time", "activate", everyone, created),
+        ("pausable_update_time", "activate", everyone, created),
+        ("reply_time", "breach", replied_by - created > reply_target, created + reply_target),
+        ("reply_time", "fulfill", n >= 2, first_update),
+        ("requester_wait_time", "pause", first_pending, first_update),
+        ("agent_work_time", "pause", first_pending, first_update),
+        ("resolution_time", "fulfill", solved, solved_at),
+        ("requester_wait_time", "fulfill", solved, solved_at),
+        ("agent_work_time", "fulfill", solved, solved_at),
+        ("agent_work_time", "measure", solved, solved_at),
+        ("resolution_time", "update_status", solved, solved_at),
+    ]
+    parts_ts, parts_ticket, parts_code = [], [], []
+    for metric, kind, mask, when in plan:
+        chosen = np.flatnonzero(mask)
+        parts_ticket.append(chosen)
+        parts_ts.append(when[chosen])
+        parts_code.append(np.full(chosen.shape[0], lc.KIND_CODE[(metric, kind)], dtype=np.int8))
+    ts, ticket, code = np.concatenate(parts_ts), np.concatenate(parts_ticket), np.concatenate(parts_code)
+    order = np.argsort(_composite(ts, ticket, code.astype(np.int64)))
+    t.me_ts, t.me_ticket, t.me_code = ts[order], ticket[order], code[order]
