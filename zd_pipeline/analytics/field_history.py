@@ -6,8 +6,10 @@ sets a field's first value (no ``previous_value``), a ``Change`` child sets a ne
 metric-event-shaped items the public docs mix in) contribute nothing. A value that is a list (tags) or a number is
 kept as its JSON text. ``changed_by`` is the audit's ``updater_id`` (``-1`` for Zendesk itself).
 
-Full rebuild each time: events are append-only, but a partition synced late can add audits anywhere in time, and
-unnesting is one linear pass DuckDB does in seconds at millions of audits.
+Children are parsed once into typed structs (``from_json`` with the four fields used), which is about twice as fast
+as extracting each field from JSON text. Children that are not objects, or fields of another type, become NULL
+rather than failing the build. Full rebuild each time: events are append-only, but a partition synced late can add
+audits anywhere in time, and unnesting is one linear pass (about 10 s for 4 M audits / 9 M changes on 2 cores).
 """
 
 from __future__ import annotations
@@ -21,29 +23,41 @@ from .model import AnalyticsTable, Headline
 NAME = "ticket_field_history"
 
 SQL = """
-WITH unnested AS (
+WITH audits AS (
     SELECT
         id AS audit_id,
         ticket_id,
         updater_id,
         coalesce(created_at, to_timestamp("timestamp")) AS changed_at,
-        unnest(CAST(child_events AS JSON[])) AS event,
-        unnest(range(CAST(json_array_length(child_events) AS BIGINT))) AS event_index
+        from_json(
+            child_events,
+            '[{"event_type": "VARCHAR", "field_name": "VARCHAR", "value": "JSON", "previous_value": "JSON"}]'
+        ) AS events
     FROM {raw}.ticket_events
     WHERE json_type(child_events) = 'ARRAY'
+),
+unnested AS (
+    SELECT
+        audit_id,
+        ticket_id,
+        updater_id,
+        changed_at,
+        unnest(events) AS event,
+        unnest(range(CAST(len(events) AS BIGINT))) AS event_index
+    FROM audits
 )
 SELECT
     CAST(ticket_id AS BIGINT) AS ticket_id,
-    CAST(event ->> 'field_name' AS VARCHAR) AS field_name,
-    CAST(event ->> 'value' AS VARCHAR) AS value,
-    CAST(event ->> 'previous_value' AS VARCHAR) AS previous_value,
+    CAST(event.field_name AS VARCHAR) AS field_name,
+    CAST(event.value ->> '$' AS VARCHAR) AS value,
+    CAST(event.previous_value ->> '$' AS VARCHAR) AS previous_value,
     CAST(changed_at AS TIMESTAMPTZ) AS changed_at,
     CAST(updater_id AS BIGINT) AS changed_by,
-    CAST(event ->> 'event_type' AS VARCHAR) AS event_type,
+    CAST(event.event_type AS VARCHAR) AS event_type,
     CAST(audit_id AS BIGINT) AS audit_id,
     CAST(event_index AS INTEGER) AS event_index
 FROM unnested
-WHERE event ->> 'event_type' IN ('Create', 'Change') AND event ->> 'field_name' IS NOT NULL
+WHERE event.event_type IN ('Create', 'Change') AND event.field_name IS NOT NULL
 """
 
 TABLE = AnalyticsTable(

@@ -1,8 +1,12 @@
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
 import duckdb
+
+from zd_pipeline.analytics import build_table, get_table
+from zd_pipeline.warehouse import Warehouse
 
 from . import scenario
 from .conftest import rows
@@ -51,3 +55,31 @@ def test_changes_in_one_audit_keep_their_order(con: duckdb.DuckDBPyConnection) -
     )
     assert [r["field_name"] for r in audit] == ["assignee_id", "group_id"]
     assert [r["event_index"] for r in audit] == [0, 1]
+
+
+def test_odd_child_events_are_skipped_not_fatal(tmp_path: Path) -> None:
+    warehouse = Warehouse(tmp_path / "odd.duckdb")
+    data = scenario.records()
+    epoch = int(scenario.at(4, 0).timestamp())
+    data["ticket_events"] += [
+        {"id": 901, "ticket_id": 1, "timestamp": epoch, "child_events": None},
+        {"id": 902, "ticket_id": 1, "timestamp": epoch, "child_events": [1, "x", None, {"event_type": "Comment"}]},
+        {"id": 903, "ticket_id": 1, "timestamp": epoch, "child_events": {"not": "a list"}},
+        {"id": 904, "ticket_id": 1, "timestamp": epoch, "child_events": [{"event_type": "Change", "value": "x"}]},
+        {
+            "id": 905,
+            "ticket_id": 1,
+            "timestamp": epoch,
+            "updater_id": 100,
+            "child_events": [{"event_type": "Change", "field_name": "tags", "value": ["a", "b"], "previous_value": []}],
+        },
+    ]
+    scenario.load(warehouse, data)
+    with warehouse.write() as con:
+        build_table(con, get_table("ticket_field_history"), "zendesk", "analytics")
+        odd = rows(
+            con,
+            "SELECT audit_id, field_name, value, previous_value FROM analytics.ticket_field_history "
+            "WHERE audit_id > 900",
+        )
+    assert odd == [{"audit_id": 905, "field_name": "tags", "value": '["a","b"]', "previous_value": "[]"}]
