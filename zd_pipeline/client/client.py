@@ -142,12 +142,14 @@ class ZendeskClient:
                 page_size.after_success()
             if bound is not None:
                 records, stamps, step = bound.apply(records, stamps, step)
+            served = len(records)
             records, stamps = deduper.fresh(records, stamps, stream.primary_key)
             if stamps:
                 newest = max(stamps)
                 high_water_mark = newest if high_water_mark is None else max(high_water_mark, newest)
             self.stats.add(stream.name, "pages")
             self.stats.add(stream.name, "records", len(records))
+            self.stats.add(stream.name, "repeats_dropped", served - len(records))
             yield Page(stream.name, records, step.resume, high_water_mark, step.next_params is None, sent_url)
             if step.next_params is None:
                 return

@@ -12,7 +12,7 @@ class StreamCounts:
 
     ``requests`` counts every HTTP request sent (retries included); ``retries`` counts the re-sends;
     ``responses_429`` and ``timeouts`` count those outcomes; ``pages`` and ``records`` count what was yielded
-    (records after boundary de-duplication).
+    (records after boundary de-duplication); ``repeats_dropped`` counts the boundary repeats removed.
     """
 
     requests: int = 0
@@ -21,6 +21,7 @@ class StreamCounts:
     timeouts: int = 0
     pages: int = 0
     records: int = 0
+    repeats_dropped: int = 0
 
     def plus(self, other: StreamCounts) -> StreamCounts:
         return StreamCounts(**{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)})
@@ -91,6 +92,10 @@ class ClientStats:
     @property
     def records(self) -> int:
         return self.total.records
+
+    @property
+    def repeats_dropped(self) -> int:
+        return self.total.repeats_dropped
 
     def __repr__(self) -> str:
         return f"ClientStats({self.total.to_dict()})"
