@@ -31,7 +31,8 @@ import duckdb
 from .errors import NotADuckDBFileError, WarehouseError, WarehouseLockedError
 
 _DUCKDB_MAGIC = b"DUCK"  # bytes 8..12 of every DuckDB database file
-_LOCK_MESSAGES = ("conflicting lock", "could not set lock", "different configuration")
+_LOCK_MESSAGES = ("conflicting lock", "could not set lock", "different configuration", "unique file handle conflict")
+CATALOG = "zd_warehouse"  # the alias every connection attaches the file under (see _attach)
 _FIRST_BACKOFF, _MAX_BACKOFF = 0.005, 0.1
 
 
@@ -126,8 +127,8 @@ def _connect(path: Path, *, read_only: bool, deadline: float, timeout: float) ->
     backoff = _FIRST_BACKOFF
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only)
-        except (duckdb.IOException, duckdb.ConnectionException) as error:
+            return _attach(path, read_only=read_only)
+        except duckdb.Error as error:
             message = str(error)
             if "not a valid DuckDB database" in message:
                 raise NotADuckDBFileError(f"{path} is not a DuckDB database; it was left untouched") from None
@@ -136,6 +137,25 @@ def _connect(path: Path, *, read_only: bool, deadline: float, timeout: float) ->
             if time.monotonic() >= deadline:
                 raise WarehouseLockedError(_locked_message(path, read_only, timeout, message)) from None
             backoff = _pause(backoff, deadline)
+
+
+def _attach(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """Open ``path`` attached as catalog :data:`CATALOG` and make it the default.
+
+    ``duckdb.connect(path)`` would name the catalog after the file's stem, and the default file
+    ``zendesk.duckdb`` holding the default schema ``zendesk`` makes every two-part name (``zendesk.tickets``)
+    ambiguous ("Ambiguous reference to catalog or schema"). Attaching under a fixed alias keeps
+    ``<schema>.<table>`` unambiguous for every query the project runs.
+    """
+    con = duckdb.connect(":memory:")
+    try:
+        literal = "'" + str(path).replace("'", "''") + "'"
+        con.execute(f"ATTACH {literal} AS {CATALOG}{' (READ_ONLY)' if read_only else ''}")
+        con.execute(f"USE {CATALOG}")
+    except BaseException:
+        con.close()
+        raise
+    return con
 
 
 def _locked_message(path: Path, read_only: bool, timeout: float, detail: str) -> str:

@@ -33,7 +33,7 @@ def save_checkpoint(con: duckdb.DuckDBPyConnection, schema: str, checkpoint: Che
             checkpoint.complete,
             now,
         ],
-    )
+    ).fetchall()
 
 
 def load_checkpoint(

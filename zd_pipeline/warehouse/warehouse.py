@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from zd_pipeline.catalogue import STREAMS, Stream
 from zd_pipeline.checkpoint import Checkpoint
@@ -17,9 +18,9 @@ from zd_pipeline.clock import Clock, SystemClock
 
 from . import ddl, sync_state
 from .arrow_page import page_to_arrow
-from .connections import reader_connection, writer_connection
+from .connections import CATALOG, reader_connection, writer_connection
 from .errors import WarehouseError
-from .merge import merge_page, merge_sql
+from .merge import apply_staged
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,6 @@ class Warehouse:
         self.read_timeout = read_timeout
         self._clock: Clock = clock or SystemClock()
         self._ready: set[str] = set()
-        self._merge_sql: dict[str, str] = {}
         self._local = threading.local()
 
     def __repr__(self) -> str:
@@ -106,9 +106,9 @@ class Warehouse:
     def _ensure(self, con: duckdb.DuckDBPyConnection, stream: Stream) -> None:
         if stream.name in self._ready:
             return
-        con.execute(f"CREATE SCHEMA IF NOT EXISTS {ddl.quote(self.schema)}")
-        con.execute(ddl.create_sync_state_sql(self.schema))
-        con.execute(ddl.create_table_sql(self.schema, stream))
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {ddl.quote(self.schema)}").fetchall()
+        con.execute(ddl.create_sync_state_sql(self.schema)).fetchall()
+        con.execute(ddl.create_table_sql(self.schema, stream)).fetchall()
         existing = {
             row[0]
             for row in con.execute(
@@ -117,7 +117,7 @@ class Warehouse:
             ).fetchall()
         }
         for statement in ddl.missing_column_sql(self.schema, stream, existing):
-            con.execute(statement)
+            con.execute(statement).fetchall()
         self._ready.add(stream.name)
 
     # --- writes ------------------------------------------------------------------------------------------------
@@ -133,25 +133,33 @@ class Warehouse:
             )
         records = list(records)
         page = page_to_arrow(stream, records)  # converted before taking the lock: conversion holds no file
-        sql = self._merge_sql.get(stream.name) or self._merge_sql.setdefault(
-            stream.name, merge_sql(self.schema, stream)
-        )
         with self.write() as con:
-            self._ensure(con, stream)
-            now = self._clock.now()
-            con.execute("BEGIN TRANSACTION")
+            cursor = con.cursor()  # its own transaction, untouched by results a session caller left open
+            cursor.execute(f"USE {CATALOG}").fetchall()
             try:
-                written = merge_page(con, sql, page, now)
-                sync_state.save_checkpoint(con, self.schema, checkpoint, now)
-                con.execute("COMMIT")
-            except BaseException as error:
-                _rollback(con)
-                if isinstance(error, duckdb.Error):
-                    raise WarehouseError(
-                        f"applying a page of {stream.name!r} to {self.path} failed; nothing of it was written: {error}"
-                    ) from error
-                raise
+                self._ensure(cursor, stream)
+                written = self._commit_page(cursor, stream, page, checkpoint)
+            finally:
+                cursor.close()
         return PageResult(received=len(records), written=written, ignored=len(records) - written)
+
+    def _commit_page(
+        self, con: duckdb.DuckDBPyConnection, stream: Stream, page: pa.Table, checkpoint: Checkpoint
+    ) -> int:
+        now = self._clock.now()
+        con.execute("BEGIN TRANSACTION")
+        try:
+            written = apply_staged(con, self.schema, stream, page, now)
+            sync_state.save_checkpoint(con, self.schema, checkpoint, now)
+            con.execute("COMMIT")
+        except BaseException as error:
+            _rollback(con)
+            if isinstance(error, duckdb.Error):
+                raise WarehouseError(
+                    f"applying a page of {stream.name!r} to {self.path} failed; nothing of it was written: {error}"
+                ) from error
+            raise
+        return written
 
     # --- sync-side reads (through the writer lock, so they queue with syncs instead of failing on them) ---------
 
