@@ -8,7 +8,12 @@ hours. Hence, per ticket:
   reopened and re-solved ticket has several);
 - requester wait and agent work: the latest ``update_status`` of ``requester_wait_time`` / ``agent_work_time``
   (cumulative over the ticket's life).
-A metric with no ``update_status`` yet (not fulfilled) is NULL. Deleted tickets are left out.
+When a metric has no ``update_status`` (not every export carries one for every metric), calendar minutes are
+measured from its clock events instead: first reply = first ``fulfill`` − first ``activate`` of reply_time
+instance 1; first / full resolution = first / last ``fulfill`` − first ``activate`` of resolution_time (Zendesk's
+resolution clocks do not pause); requester wait and agent work = the summed ``activate`` → ``pause``/``fulfill``
+spans, once fulfilled. Business minutes need the account's schedule, so they come only from ``update_status``.
+A metric never fulfilled is NULL. Deleted tickets are left out.
 
 Full rebuild each time (metric events can arrive for any ticket; one grouped pass is seconds at millions).
 """
@@ -64,6 +69,38 @@ per_ticket AS (
             AS agent_work_business_minutes
     FROM updates
     GROUP BY ticket_id
+),
+clock_events AS (
+    SELECT
+        ticket_id,
+        metric,
+        instance_id,
+        "type",
+        "time",
+        lead("time") OVER (PARTITION BY ticket_id, metric, instance_id ORDER BY "time", id) AS next_time,
+        lead("type") OVER (PARTITION BY ticket_id, metric, instance_id ORDER BY "time", id) AS next_type
+    FROM {raw}.ticket_metric_events
+    WHERE "type" IN ('activate', 'pause', 'fulfill')
+        AND metric IN ('reply_time', 'resolution_time', 'requester_wait_time', 'agent_work_time')
+),
+clocks AS (
+    SELECT
+        ticket_id,
+        min("time") FILTER (metric = 'reply_time' AND instance_id = 1 AND "type" = 'activate') AS reply_started_at,
+        min("time") FILTER (metric = 'reply_time' AND instance_id = 1 AND "type" = 'fulfill') AS replied_at,
+        min("time") FILTER (metric = 'resolution_time' AND "type" = 'activate') AS resolution_started_at,
+        min("time") FILTER (metric = 'resolution_time' AND "type" = 'fulfill') AS first_solved_at,
+        max("time") FILTER (metric = 'resolution_time' AND "type" = 'fulfill') AS last_solved_at,
+        sum(epoch(next_time) - epoch("time")) FILTER (
+            metric = 'requester_wait_time' AND "type" = 'activate' AND next_type IN ('pause', 'fulfill')
+        ) / 60.0 AS requester_wait_run,
+        bool_or("type" = 'fulfill') FILTER (metric = 'requester_wait_time') AS requester_wait_fulfilled,
+        sum(epoch(next_time) - epoch("time")) FILTER (
+            metric = 'agent_work_time' AND "type" = 'activate' AND next_type IN ('pause', 'fulfill')
+        ) / 60.0 AS agent_work_run,
+        bool_or("type" = 'fulfill') FILTER (metric = 'agent_work_time') AS agent_work_fulfilled
+    FROM clock_events
+    GROUP BY ticket_id
 )
 SELECT
     CAST(t.id AS BIGINT) AS ticket_id,
@@ -72,21 +109,34 @@ SELECT
     CAST(t.priority AS VARCHAR) AS priority,
     CAST(t.assignee_id AS BIGINT) AS assignee_id,
     CAST(t.group_id AS BIGINT) AS group_id,
-    CAST(p.first_reply_at AS TIMESTAMPTZ) AS first_reply_at,
-    CAST(p.first_reply_minutes AS DOUBLE) AS first_reply_minutes,
+    CAST(coalesce(p.first_reply_at, c.replied_at) AS TIMESTAMPTZ) AS first_reply_at,
+    CAST(coalesce(p.first_reply_minutes, (epoch(c.replied_at) - epoch(c.reply_started_at)) / 60.0) AS DOUBLE)
+        AS first_reply_minutes,
     CAST(p.first_reply_business_minutes AS DOUBLE) AS first_reply_business_minutes,
-    CAST(p.first_resolved_at AS TIMESTAMPTZ) AS first_resolved_at,
-    CAST(p.first_resolution_minutes AS DOUBLE) AS first_resolution_minutes,
+    CAST(coalesce(p.first_resolved_at, c.first_solved_at) AS TIMESTAMPTZ) AS first_resolved_at,
+    CAST(
+        coalesce(p.first_resolution_minutes, (epoch(c.first_solved_at) - epoch(c.resolution_started_at)) / 60.0)
+        AS DOUBLE
+    ) AS first_resolution_minutes,
     CAST(p.first_resolution_business_minutes AS DOUBLE) AS first_resolution_business_minutes,
-    CAST(p.full_resolved_at AS TIMESTAMPTZ) AS full_resolved_at,
-    CAST(p.full_resolution_minutes AS DOUBLE) AS full_resolution_minutes,
+    CAST(coalesce(p.full_resolved_at, c.last_solved_at) AS TIMESTAMPTZ) AS full_resolved_at,
+    CAST(
+        coalesce(p.full_resolution_minutes, (epoch(c.last_solved_at) - epoch(c.resolution_started_at)) / 60.0)
+        AS DOUBLE
+    ) AS full_resolution_minutes,
     CAST(p.full_resolution_business_minutes AS DOUBLE) AS full_resolution_business_minutes,
-    CAST(p.requester_wait_minutes AS DOUBLE) AS requester_wait_minutes,
+    CAST(
+        coalesce(p.requester_wait_minutes, CASE WHEN c.requester_wait_fulfilled THEN c.requester_wait_run END)
+        AS DOUBLE
+    ) AS requester_wait_minutes,
     CAST(p.requester_wait_business_minutes AS DOUBLE) AS requester_wait_business_minutes,
-    CAST(p.agent_work_minutes AS DOUBLE) AS agent_work_minutes,
+    CAST(
+        coalesce(p.agent_work_minutes, CASE WHEN c.agent_work_fulfilled THEN c.agent_work_run END) AS DOUBLE
+    ) AS agent_work_minutes,
     CAST(p.agent_work_business_minutes AS DOUBLE) AS agent_work_business_minutes
 FROM {raw}.tickets t
 LEFT JOIN per_ticket p ON p.ticket_id = t.id
+LEFT JOIN clocks c ON c.ticket_id = t.id
 WHERE NOT coalesce(t._deleted, false)
 """
 

@@ -15,6 +15,8 @@ Cast: agents 100 and 101, admin 102, end users 200-202, system -1; groups 10 and
   survey offered.
 - T4: created D2, deleted D3 with no audit (tickets table only); its breach must not count.
 - T5: closed, with no audits at all (history from before the sync start).
+- T6: replied in 45 min, pending 11:00-13:00, solved D2 14:00; its metric events are clock events only (activate,
+  pause, fulfill; no update_status), so its times must be measured from them.
 """
 
 from __future__ import annotations
@@ -68,6 +70,11 @@ UPDATES: tuple[Update, ...] = (
     Update(3, at(2, 10), 101, {"status": "hold"}),
     Update(3, at(2, 10, 5), SYSTEM, {"priority": "high"}),
     Update(4, at(2, 8), 200, {"status": "new", "priority": "low", "assignee_id": None, "group_id": None}, True),
+    Update(6, at(2, 9), 201, {"status": "new", "priority": "normal", "assignee_id": None, "group_id": None}, True),
+    Update(6, at(2, 9, 45), 101, {"status": "open", "assignee_id": 101, "group_id": 20}, True),
+    Update(6, at(2, 11), 101, {"status": "pending"}, True),
+    Update(6, at(2, 13), 201, {"status": "open"}, True),
+    Update(6, at(2, 14), 101, {"status": "solved"}, True),
 )
 
 # Facts no audit carries: T4 was deleted at D3 14:00; T5 predates the synced history.
@@ -85,7 +92,7 @@ UNAUDITED_TICKETS: dict[int, dict[str, Any]] = {
     }
 }
 SATISFACTION = {1: "good", 2: "bad", 3: "offered"}
-REQUESTERS = {1: 200, 2: 201, 3: 202, 4: 200}
+REQUESTERS = {1: 200, 2: 201, 3: 202, 4: 200, 6: 201}
 
 
 @dataclass(frozen=True)
@@ -138,6 +145,19 @@ METRIC_EVENTS: tuple[MetricEvent, ...] = (
     # T4 (deleted later): breached, but a deleted ticket's SLA does not count.
     MetricEvent(4, "reply_time", 1, "apply_sla", at(2, 8), sla=_sla(*STANDARD, 60)),
     MetricEvent(4, "reply_time", 1, "breach", at(2, 9)),
+    # T6: clock events only, no update_status: times are measured from activate / pause / fulfill.
+    MetricEvent(6, "reply_time", 1, "activate", at(2, 9)),
+    MetricEvent(6, "resolution_time", 1, "activate", at(2, 9)),
+    MetricEvent(6, "agent_work_time", 1, "activate", at(2, 9)),
+    MetricEvent(6, "requester_wait_time", 1, "activate", at(2, 9)),
+    MetricEvent(6, "reply_time", 1, "fulfill", at(2, 9, 45)),
+    MetricEvent(6, "agent_work_time", 1, "pause", at(2, 11)),
+    MetricEvent(6, "requester_wait_time", 1, "pause", at(2, 11)),
+    MetricEvent(6, "agent_work_time", 1, "activate", at(2, 13)),
+    MetricEvent(6, "requester_wait_time", 1, "activate", at(2, 13)),
+    MetricEvent(6, "resolution_time", 1, "fulfill", at(2, 14)),
+    MetricEvent(6, "agent_work_time", 1, "fulfill", at(2, 14)),
+    MetricEvent(6, "requester_wait_time", 1, "fulfill", at(2, 14)),
 )
 
 

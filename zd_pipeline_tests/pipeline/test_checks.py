@@ -112,11 +112,13 @@ def test_a_table_with_fewer_rows_than_last_recorded_fails(tmp_path: Path) -> Non
     instance = dg.DagsterInstance.ephemeral()
     key = dg.AssetKey(["zendesk", "tickets"])
     instance.report_runless_asset_event(dg.AssetMaterialization(key, metadata={"row_count": 4}))
-    assert _run_checks(path, instance=instance)[("tickets", NEVER_SHRINKS)].passed  # 5 rows ≥ 4
-    instance.report_runless_asset_event(dg.AssetMaterialization(key, metadata={"row_count": 50}))
+    tickets = len(scenario.records()["tickets"])
+    assert tickets > 4
+    assert _run_checks(path, instance=instance)[("tickets", NEVER_SHRINKS)].passed
+    instance.report_runless_asset_event(dg.AssetMaterialization(key, metadata={"row_count": tickets + 1}))
     shrunk = _run_checks(path, instance=instance)[("tickets", NEVER_SHRINKS)]
     assert not shrunk.passed
-    assert _meta(shrunk) == {"row_count": 5, "previous_row_count": 50}
+    assert _meta(shrunk) == {"row_count": tickets, "previous_row_count": tickets + 1}
 
 
 def test_the_current_runs_own_materializations_are_not_the_baseline() -> None:
