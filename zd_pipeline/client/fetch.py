@@ -16,6 +16,7 @@ checked before it is sent, so a ``next_page`` elsewhere raises ``ForeignHostErro
 
 from __future__ import annotations
 
+import logging
 import random
 from dataclasses import dataclass, field
 
@@ -37,6 +38,7 @@ from zd_pipeline.client.stats import ClientStats
 from zd_pipeline.client.throttle import SlidingWindowThrottle
 from zd_pipeline.clock import Clock
 
+logger = logging.getLogger(__name__)
 MIN_PAGE_SIZE = 10  # halving stops here (or at the configured size if smaller): tiny pages only multiply requests
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -160,7 +162,17 @@ class Fetcher:
             self._stats.add(request.stream, "retries")
             if failure.timeout and page_size is not None:
                 page_size.after_timeout()
-            self._clock.sleep(failure.retry_after if failure.retry_after is not None else self._backoff(retries))
+            wait = failure.retry_after if failure.retry_after is not None else self._backoff(retries)
+            logger.warning(
+                "%s: %s; retry %d of %d in %.1f s (GET %s)",
+                request.stream,
+                failure.reason,
+                retries,
+                self._config.max_retries,
+                wait,
+                url,
+            )
+            self._clock.sleep(wait)
 
     def _backoff(self, retry: int) -> float:
         """Exponential back-off with equal jitter: half the step fixed, half random, so threads spread out."""

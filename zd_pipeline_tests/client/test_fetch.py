@@ -82,6 +82,15 @@ def test_server_errors_are_retried_with_growing_jittered_backoff() -> None:
     assert 1.0 + 2.0 <= clock.now() - 1_000_000.0 <= 2.0 + 4.0  # two steps of 2 s and 4 s, each half-jittered
 
 
+def test_retries_are_logged_without_credentials(caplog: pytest.LogCaptureFixture) -> None:
+    handler, _ = _script(httpx.ConnectError("refused"), httpx.Response(503), httpx.Response(200, json=OK))
+    fetcher, _, _ = _fetcher(handler)
+    with caplog.at_level("WARNING", logger="zd_pipeline.client"):
+        fetcher.get(_request(fetcher))
+    assert "organizations: HTTP 503 from Zendesk; retry 2 of 6" in caplog.text
+    assert "ConnectError" in caplog.text and TOKEN not in caplog.text
+
+
 def test_retries_are_bounded() -> None:
     handler, seen = _script(httpx.Response(502))
     fetcher, _, _ = _fetcher(handler, max_retries=3)
