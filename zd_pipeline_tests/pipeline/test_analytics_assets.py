@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import statistics
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
@@ -16,7 +17,10 @@ from zd_pipeline.pipeline.analytics_assets import (
     build_analytics_assets,
     build_analytics_automation_sensor,
 )
-from zd_pipeline.pipeline.resources import WarehouseResource
+from zd_pipeline.pipeline.assets import build_stream_assets
+from zd_pipeline.pipeline.checks import build_raw_checks
+from zd_pipeline.pipeline.partitions import daily_partitions
+from zd_pipeline.pipeline.resources import WarehouseResource, ZendeskResource
 from zd_pipeline.warehouse import Warehouse
 from zd_pipeline_tests.analytics import scenario
 
@@ -143,3 +147,21 @@ def test_the_automation_sensor_runs_by_default_over_the_analytics_group() -> Non
     sensor = build_analytics_automation_sensor()
     assert sensor.name == AUTOMATION_SENSOR_NAME
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+
+
+def test_analytics_and_checks_load_with_the_real_stream_assets() -> None:
+    raw = build_stream_assets("zendesk", daily_partitions(date(2024, 3, 1)))
+    defs = dg.Definitions(
+        assets=[raw, *build_analytics_assets()],
+        asset_checks=build_raw_checks(),
+        sensors=[build_analytics_automation_sensor()],
+        resources={"warehouse": WarehouseResource(path="unused.duckdb"), "zendesk": ZendeskResource()},
+    )
+    dg.Definitions.validate_loadable(defs)
+    graph = defs.resolve_asset_graph()
+    raw_keys = set(raw.keys)
+    for table in TABLES:
+        parents = graph.get(dg.AssetKey(["analytics", table.name])).parent_keys
+        assert {k for k in parents if k.path[0] == "zendesk"} <= raw_keys  # no dangling raw dependency
+    checked = {key.asset_key for checks in build_raw_checks() for key in checks.check_keys}
+    assert checked == raw_keys
