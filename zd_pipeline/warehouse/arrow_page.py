@@ -202,8 +202,13 @@ def _json_texts(values: Sequence[Any]) -> pa.Array:
 def _dumps(value: Any) -> bytes:
     try:
         return orjson.dumps(value)
-    except TypeError:  # lone surrogates, integers beyond 64 bits, non-string keys: still keep every character
-        return json.dumps(value, default=str).encode()
+    except TypeError:  # lone surrogates, integers beyond 64 bits, non-string keys: keep all that is valid JSON
+        return _valid_unicode(json.dumps(value, default=str, ensure_ascii=False)).encode()
+
+
+def _valid_unicode(text: str) -> str:
+    """``text`` with lone surrogates (not Unicode, rejected by DuckDB's JSON) replaced by U+FFFD."""
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
 def _lenient(values: list[Any], arrow_type: pa.DataType) -> pa.Array:
@@ -215,7 +220,7 @@ def _lenient(values: list[Any], arrow_type: pa.DataType) -> pa.Array:
 
 def _safe_text(value: Any) -> str:
     text = _any_text(value)
-    return text.encode("utf-8", "replace").decode() if not text.isascii() else text
+    return text if text.isascii() else _valid_unicode(text)
 
 
 def _fits(value: Any, arrow_type: pa.DataType) -> bool:

@@ -1,0 +1,226 @@
+"""Page application on real DuckDB files: newest wins, exactly once, checkpoint atomic with the rows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from zd_pipeline.catalogue import STREAMS, TICKET_EVENTS, TICKETS, USERS
+from zd_pipeline.checkpoint import Checkpoint, ResumePoint
+from zd_pipeline.clock import ManualClock
+from zd_pipeline.warehouse import BadRecordError, PageResult, Warehouse, WarehouseError, sync_state
+from zd_pipeline.warehouse.ddl import table_columns
+
+from .conftest import rows
+from .records import BASE, WINDOW, page_checkpoint, ticket, user
+
+CP = page_checkpoint("tickets", 1)
+
+
+def test_ensure_tables_builds_every_catalogue_table_with_typed_columns_and_is_idempotent(wh: Warehouse) -> None:
+    wh.ensure_tables()
+    with wh.read() as con:
+        for stream in STREAMS.values():
+            described = con.execute(f"DESCRIBE zendesk.{stream.table}").fetchall()
+            assert [(r[0], r[1]) for r in described] == [
+                (c.name, "TIMESTAMP WITH TIME ZONE" if c.type == "TIMESTAMPTZ" else c.type)
+                for c in table_columns(stream)
+            ]
+            assert described[0][:2] == ("id", stream.id_type) and described[0][3] == "PRI"
+        assert con.execute("SELECT count(*) FROM zendesk._sync_state").fetchone() == (0,)
+
+
+def test_same_page_twice_changes_nothing(wh: Warehouse, clock: ManualClock) -> None:
+    page = [ticket(1, BASE + 5), ticket(2, BASE + 6, tags=[]), user(3, BASE) | {"id": 3, "generated_timestamp": BASE}]
+    assert wh.apply_page(TICKETS, page, CP) == PageResult(received=3, written=3, ignored=0)
+    before = rows(wh, "tickets")
+    clock.advance(3600)
+    assert wh.apply_page(TICKETS, page, CP) == PageResult(received=3, written=0, ignored=3)
+    assert rows(wh, "tickets") == before
+
+
+def test_out_of_order_pages_converge_to_the_newest_state(tmp_path: Path, clock: ManualClock) -> None:
+    pages = [
+        [ticket(1, BASE + 1), ticket(2, BASE + 1)],
+        [ticket(1, BASE + 2, status="pending"), ticket(3, BASE + 2)],
+        [ticket(2, BASE + 3, status="solved"), ticket(1, BASE + 3, status="solved")],
+    ]
+    tables = []
+    for name, order in (("forward", (0, 1, 2)), ("backward", (2, 1, 0)), ("shuffled", (1, 2, 0))):
+        wh = Warehouse(tmp_path / f"{name}.duckdb", clock=clock)
+        for number in order:
+            wh.apply_page(TICKETS, pages[number], CP)
+        tables.append(rows(wh, "tickets", "id, status, _ordering_ts, _raw"))
+    assert tables[0] == tables[1] == tables[2]
+    assert [(r[0], r[1], r[2]) for r in tables[0]] == [
+        (1, "solved", BASE + 3),
+        (2, "solved", BASE + 3),
+        (3, "open", BASE + 2),
+    ]
+
+
+def test_a_late_old_record_never_overwrites_a_newer_one(wh: Warehouse) -> None:
+    wh.apply_page(TICKETS, [ticket(1, BASE + 100, status="solved")], CP)
+    result = wh.apply_page(TICKETS, [ticket(1, BASE + 50, status="open"), ticket(2, BASE + 50)], CP)
+    assert result == PageResult(received=2, written=1, ignored=1)
+    assert rows(wh, "tickets", "id, status, generated_timestamp") == [(1, "solved", BASE + 100), (2, "open", BASE + 50)]
+
+
+def test_an_equally_new_but_different_record_replaces_the_stored_one(wh: Warehouse) -> None:
+    wh.apply_page(TICKETS, [ticket(1, BASE + 100, status="open")], CP)
+    assert wh.apply_page(TICKETS, [ticket(1, BASE + 100, status="pending")], CP).written == 1
+    assert rows(wh, "tickets", "status") == [("pending",)]
+
+
+def test_duplicates_inside_a_page_keep_the_newest_and_on_ties_the_last(wh: Warehouse) -> None:
+    page = [
+        ticket(1, BASE + 9, status="newest"),
+        ticket(1, BASE + 1, status="old"),
+        ticket(2, BASE + 5, status="first"),
+        ticket(2, BASE + 5, status="last"),
+        ticket(3, BASE + 1, status="only"),
+    ]
+    assert wh.apply_page(TICKETS, page, CP) == PageResult(received=5, written=3, ignored=2)
+    assert rows(wh, "tickets", "id, status") == [(1, "newest"), (2, "last"), (3, "only")]
+
+
+def test_append_streams_insert_or_ignore_by_id(wh: Warehouse) -> None:
+    checkpoint = page_checkpoint("ticket_events", 1)
+    first = [{"id": 1, "ticket_id": 9, "timestamp": BASE, "event_type": "Audit", "child_events": [{"id": 5}]}]
+    assert wh.apply_page(TICKET_EVENTS, first, checkpoint).written == 1
+    later = [{"id": 1, "ticket_id": 9, "timestamp": BASE + 9, "event_type": "Changed"}, {"id": 2, "timestamp": BASE}]
+    assert wh.apply_page(TICKET_EVENTS, later, checkpoint) == PageResult(received=2, written=1, ignored=1)
+    assert rows(wh, "ticket_events", "id, event_type, child_events") == [(1, "Audit", '[{"id":5}]'), (2, None, None)]
+
+
+def test_unknown_keys_never_fail_a_sync_and_stay_in_raw(wh: Warehouse) -> None:
+    drifted = ticket(1, BASE, **{"brand_new_field": {"nested": ["x"]}, 'weird key "; DROP TABLE x; --': 1})
+    assert wh.apply_page(TICKETS, [drifted], CP).written == 1
+    with wh.read() as con:
+        columns = [r[0] for r in con.execute("DESCRIBE zendesk.tickets").fetchall()]
+        assert columns == [c.name for c in table_columns(TICKETS)]  # no column was added
+        raw = con.execute("SELECT _raw->'brand_new_field'->'nested'->>0, _raw FROM zendesk.tickets").fetchone()
+    assert raw[0] == "x" and '"weird key \\"; DROP TABLE x; --":1' in raw[1]
+
+
+def test_values_that_no_longer_fit_their_column_become_null_but_stay_in_raw(wh: Warehouse) -> None:
+    drifted = ticket(
+        1,
+        BASE,
+        tags="not-a-list",
+        requester_id="abc",
+        has_incidents="yes",
+        subject=123,
+        created_at="garbage",
+        due_at=BASE + 60,
+        collaborator_ids=[1, "two"],
+        via="plain string",
+    )
+    wh.apply_page(TICKETS, [drifted], CP)
+    row = rows(
+        wh,
+        "tickets",
+        "tags, requester_id, has_incidents, subject, created_at, epoch(due_at), "
+        "collaborator_ids, via, _raw->>'requester_id'",
+    )[0]
+    assert row == (None, None, None, "123", None, BASE + 60, None, '"plain string"', "abc")
+
+
+def test_huge_and_unicode_fields_round_trip_exactly(wh: Warehouse) -> None:
+    huge = "Ünïcödé 🎫 中文 עברית \u0000 tab\t" * 150_000  # ≈ 5 MB
+    page = [
+        ticket(1, BASE, description=huge, subject="😀" * 1000, tags=["ß", "日本"]),
+        ticket(2, BASE, subject="\ud800"),
+    ]
+    wh.apply_page(TICKETS, page, CP)
+    stored = rows(wh, "tickets", "description, subject, tags, _raw->>'description', _raw->>'subject'")
+    assert stored[0] == (huge, "😀" * 1000, ["ß", "日本"], huge, "😀" * 1000)
+    assert stored[1][1] == stored[1][4] == "\ufffd"  # a lone surrogate is not Unicode: replaced, not fatal
+
+
+def test_tombstones_keep_the_row_and_flag_it(wh: Warehouse) -> None:
+    wh.apply_page(TICKETS, [ticket(1, BASE), ticket(2, BASE)], CP)
+    wh.apply_page(TICKETS, [ticket(1, BASE + 1, status="deleted")], CP)
+    assert rows(wh, "tickets", "id, status, _deleted") == [(1, "deleted", True), (2, "open", False)]
+    users = page_checkpoint("users", 1)
+    wh.apply_page(USERS, [user(7, BASE, active=False), user(8, BASE)], users)
+    wh.apply_page(USERS, [user(8, BASE + 1, active=False)], users)
+    assert rows(wh, "users", "id, active, _deleted") == [(7, False, True), (8, False, True)]
+
+
+@pytest.mark.parametrize(
+    ("record", "expected"),
+    [
+        ({"subject": "no id", "generated_timestamp": BASE}, "record at position 1 .* no 'id'"),
+        (
+            {"id": 5, "subject": "no timestamp"},
+            "record at position 1 \\(id 5\\) has no ordering field 'generated_timestamp'",
+        ),
+        (
+            {"id": 5, "generated_timestamp": "yesterday"},
+            "record at position 1 \\(id 5\\) has an unreadable 'generated_timestamp'",
+        ),
+        ({"id": "five", "generated_timestamp": BASE}, "record at position 1 has 'id' = 'five', which is not a BIGINT"),
+    ],
+)
+def test_a_record_without_id_or_ordering_field_fails_the_whole_page(wh: Warehouse, record: dict, expected: str) -> None:
+    with pytest.raises(BadRecordError, match=f"stream 'tickets': {expected}"):
+        wh.apply_page(TICKETS, [ticket(1, BASE), record], CP)
+    assert wh.row_count("tickets") == 0
+    assert wh.checkpoints("tickets") == []
+
+
+def test_the_checkpoint_commits_with_the_rows_or_not_at_all(wh: Warehouse, monkeypatch: pytest.MonkeyPatch) -> None:
+    wh.apply_page(TICKETS, [ticket(1, BASE)], page_checkpoint("tickets", 1))
+
+    def failing_save(*args: object) -> None:
+        raise duckdb.IOException("disk full (injected)")
+
+    monkeypatch.setattr(sync_state, "save_checkpoint", failing_save)
+    with pytest.raises(WarehouseError, match="nothing of it was written: disk full"):
+        wh.apply_page(
+            TICKETS, [ticket(1, BASE + 5, status="solved"), ticket(2, BASE + 5)], page_checkpoint("tickets", 2)
+        )
+    assert rows(wh, "tickets", "id, status") == [(1, "open")]
+    assert wh.load_checkpoint("tickets", *WINDOW) == page_checkpoint("tickets", 1)
+
+
+def test_checkpoints_round_trip_and_reads_of_an_empty_warehouse(tmp_path: Path) -> None:
+    wh = Warehouse(tmp_path / "new.duckdb")
+    assert wh.load_checkpoint("tickets", 0, 1) is None
+    assert wh.high_water_mark("tickets") is None and wh.row_count("tickets") == 0 and wh.checkpoints("tickets") == []
+    cursor = Checkpoint("tickets", 0, 86_400, ResumePoint(cursor="MTU3NjYxMzUzOS4wfHw0Njd8"), BASE + 7, False)
+    done = Checkpoint("tickets", 86_400, 172_800, ResumePoint(start_time=BASE + 9), BASE + 9, True)
+    wh.apply_page(TICKETS, [], done)
+    wh.apply_page(TICKETS, [ticket(1, BASE + 7), ticket(2, BASE + 3)], cursor)
+    assert wh.load_checkpoint("tickets", 0, 86_400) == cursor
+    assert wh.checkpoints("tickets") == [cursor, done]
+    assert wh.high_water_mark("tickets") == BASE + 7 and wh.row_count("tickets") == 2
+    assert wh.checkpoints("users") == [] and wh.high_water_mark("users") is None
+
+
+def test_a_checkpoint_of_another_stream_is_refused(wh: Warehouse) -> None:
+    with pytest.raises(WarehouseError, match="checkpoint for stream 'users' given with a page of 'tickets'"):
+        wh.apply_page(TICKETS, [ticket(1, BASE)], page_checkpoint("users", 1))
+
+
+def test_accounts_get_their_own_schema_and_bad_names_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "shared.duckdb"
+    Warehouse(path, schema="acme").apply_page(TICKETS, [ticket(1, BASE)], CP)
+    Warehouse(path, schema="globex_2").apply_page(TICKETS, [ticket(1, BASE), ticket(2, BASE)], CP)
+    assert Warehouse(path, schema="acme").row_count("tickets") == 1
+    assert Warehouse(path, schema="globex_2").row_count("tickets") == 2
+    for bad in ("", "1acme", "acme; DROP TABLE x", 'a"b', "x" * 64):
+        with pytest.raises(WarehouseError, match="invalid warehouse schema"):
+            Warehouse(path, schema=bad)
+
+
+def test_ensure_tables_adds_columns_a_newer_catalogue_declares(wh: Warehouse, tmp_path: Path) -> None:
+    with wh.write() as con:
+        con.execute("ALTER TABLE zendesk.tickets DROP COLUMN priority")
+    fresh = Warehouse(wh.path)
+    fresh.ensure_tables()
+    fresh.apply_page(TICKETS, [ticket(1, BASE, priority="urgent")], CP)
+    assert rows(fresh, "tickets", "priority") == [("urgent",)]
