@@ -22,6 +22,7 @@ from zd_pipeline.client.errors import InvalidResponseError
 from zd_pipeline.client.fetch import Fetcher, PageRequest, PageSize
 from zd_pipeline.client.paginators import PageShapeError, Paginator, Step, paginator_for
 from zd_pipeline.client.stats import ClientStats
+from zd_pipeline.client.timestamps import epoch_of
 from zd_pipeline.clock import Clock, SystemClock
 
 
@@ -186,24 +187,40 @@ class _EndBound:
 
 
 def _records_of(stream: Stream, body: dict[str, Any]) -> tuple[list[dict[str, Any]], list[int]]:
-    """The page's records and their ordering timestamps; ``PageShapeError`` names what is wrong."""
+    """The page's records and their ordering timestamps; ``PageShapeError`` names what is wrong.
+
+    This runs for every record, so the common case (a dict with an int or str id and an epoch int or ISO
+    timestamp) takes a fast path; anything else goes through :func:`_check_record` for the precise error.
+    """
     records = body.get(stream.response_key)
     if not isinstance(records, list):
         raise PageShapeError(
             f"response key {stream.response_key!r} is missing or not a list (keys: {sorted(body)[:10]})"
         )
-    key = stream.primary_key
+    key, field = stream.primary_key, stream.ordering_field
     stamps: list[int] = []
+    append = stamps.append
     for position, record in enumerate(records):
-        if not isinstance(record, dict):
-            raise PageShapeError(f"record #{position} is a {type(record).__name__}, not an object")
-        record_id = record.get(key)
-        if isinstance(record_id, bool) or not isinstance(record_id, int | str):
-            raise PageShapeError(f"record #{position} has no usable {key!r} (got {record_id!r})")
         try:
-            stamps.append(stream.ordering_epoch(record))
-        except (KeyError, ValueError, TypeError) as exc:
-            raise PageShapeError(
-                f"record {key}={record_id!r} has no readable {stream.ordering_field!r} ({exc!r})"
-            ) from None
+            record_id, value = record[key], record[field]
+        except (KeyError, TypeError):
+            _check_record(stream, position, record)
+            raise  # unreachable: _check_record raised
+        if (type(record_id) is not int and type(record_id) is not str) or type(record) is not dict:
+            _check_record(stream, position, record)
+        try:
+            append(epoch_of(value))
+        except (ValueError, TypeError) as exc:
+            raise PageShapeError(f"record {key}={record_id!r} has no readable {field!r} ({exc!r})") from None
     return records, stamps
+
+
+def _check_record(stream: Stream, position: int, record: object) -> None:
+    """Raise ``PageShapeError`` naming what is wrong with a record the fast path refused."""
+    if not isinstance(record, dict):
+        raise PageShapeError(f"record #{position} is a {type(record).__name__}, not an object")
+    record_id = record.get(stream.primary_key)
+    if isinstance(record_id, bool) or not isinstance(record_id, int | str):
+        raise PageShapeError(f"record #{position} has no usable {stream.primary_key!r} (got {record_id!r})")
+    if stream.ordering_field not in record:
+        raise PageShapeError(f"record {stream.primary_key}={record_id!r} has no {stream.ordering_field!r}")
