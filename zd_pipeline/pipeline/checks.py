@@ -5,8 +5,10 @@ Per stream (one multi-check each, subsettable, run after every materialization o
 - ``unique_non_null_ids``: no row without an id, no id twice (the warehouse's primary key should make this
   impossible; the check proves it on the file users actually query).
 - ``fresh``: the stream is known current up to within ``freshness_hours`` of now. "Known current up to" is the
-  newest of the high-water mark and the end of the latest completed sync window, so a quiet stream (routing
-  changes are rare) that keeps syncing stays fresh while a stalled sync turns the check red.
+  newest of: the high-water mark, the end of the latest completed sync window (``_sync_state``), and the end bound
+  the latest successful materialization paged the export up to (its ``window_end`` metadata; today's window is
+  never "complete" until the day ends, yet a successful run read everything up to now − 1 minute). So a quiet
+  stream (routing changes are rare) that keeps syncing stays fresh while a stalled sync turns the check red.
 - ``row_count_never_shrinks``: the table holds at least as many rows as recorded (metadata ``row_count``) by the
   stream's latest materialization from an *earlier* run. Raw tables never hard-delete, so fewer rows means the
   file was replaced or truncated.
@@ -26,13 +28,14 @@ import dagster as dg
 import duckdb
 
 from zd_pipeline.analytics import quality
-from zd_pipeline.catalogue import STREAMS, TICKET_EVENTS, TICKETS, Stream, to_iso
+from zd_pipeline.catalogue import STREAMS, TICKET_EVENTS, TICKETS, Stream, to_epoch, to_iso
 from zd_pipeline.clock import Clock, SystemClock
 from zd_pipeline.pipeline.resources import WarehouseResource
 from zd_pipeline.warehouse import Warehouse
 
 DEFAULT_FRESHNESS_HOURS = 6.0
 ROW_COUNT_KEYS = ("row_count", "dagster/row_count")
+WINDOW_END = "window_end"  # the raw assets' materialization metadata: the export's end bound, ISO-8601
 
 UNIQUE_IDS = "unique_non_null_ids"
 FRESH = "fresh"
@@ -107,7 +110,9 @@ def _stream_checks(
         selected = {check.name for check in context.selected_asset_check_keys}
         runners = {
             UNIQUE_IDS: lambda con: _unique_ids(con, account, stream),
-            FRESH: lambda con: _fresh(con, account, stream, freshness_hours, clock),
+            FRESH: lambda con: _fresh(
+                con, account, stream, freshness_hours, clock, paged_through(context.instance, key)
+            ),
             NEVER_SHRINKS: lambda con: _never_shrinks(con, context, account, stream),
             EVENTS_HAVE_TICKETS: lambda con: _events_have_tickets(con, account),
         }
@@ -145,8 +150,9 @@ def _unique_ids(con: duckdb.DuckDBPyConnection, account: str, stream: Stream):
     return problems.ok, metadata, dg.AssetCheckSeverity.ERROR
 
 
-def _fresh(con: duckdb.DuckDBPyConnection, account: str, stream: Stream, hours: float, clock: Clock):
-    through = quality.synced_through(con, account, stream.name)
+def _fresh(con: duckdb.DuckDBPyConnection, account: str, stream: Stream, hours: float, clock: Clock, paged: int | None):
+    known = [v for v in (quality.synced_through(con, account, stream.name), paged) if v is not None]
+    through = max(known) if known else None
     now = clock.now()
     if through is None:
         return False, {"synced_through": "never", "bound_hours": hours}, dg.AssetCheckSeverity.ERROR
@@ -196,6 +202,20 @@ def previous_row_count(
             return None
         cursor = result.cursor
     return None
+
+
+def paged_through(instance: dg.DagsterInstance, key: dg.AssetKey) -> int | None:
+    """Epoch seconds the latest successful materialization of ``key`` read the export up to (its ``window_end``
+    metadata, ISO-8601), or ``None``. Materializations are recorded only for streams that paged to their end."""
+    event = instance.get_latest_materialization_event(key)
+    materialization = None if event is None else event.asset_materialization
+    value = None if materialization is None else materialization.metadata.get(WINDOW_END)
+    if value is None:
+        return None
+    try:
+        return to_epoch(value.value)
+    except (TypeError, ValueError):
+        return None
 
 
 def _events_have_tickets(con: duckdb.DuckDBPyConnection, account: str):

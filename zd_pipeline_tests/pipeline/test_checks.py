@@ -9,7 +9,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from zd_pipeline.catalogue import STREAMS, TICKET_EVENTS
+from zd_pipeline.catalogue import STREAMS, TICKET_EVENTS, to_iso
 from zd_pipeline.checkpoint import Checkpoint, ResumePoint
 from zd_pipeline.clock import ManualClock
 from zd_pipeline.pipeline.checks import (
@@ -155,3 +155,16 @@ def test_a_missing_warehouse_fails_every_check_with_what_to_do(tmp_path: Path) -
 def test_a_nonsense_freshness_bound_is_refused() -> None:
     with pytest.raises(ValueError, match="freshness_hours"):
         build_raw_checks("zendesk", 0)
+
+
+def test_a_successful_sync_of_todays_open_window_counts_as_fresh(tmp_path: Path) -> None:
+    path = _loaded(tmp_path)
+    now = SYNCED_THROUGH + 30 * HOUR  # nothing new for 30 h; today's window is never "complete" before midnight
+    instance = dg.DagsterInstance.ephemeral()
+    assert not _run_checks(path, now=now, instance=instance)[("tickets", FRESH)].passed
+    synced = dg.AssetMaterialization(["zendesk", "tickets"], metadata={"window_end": to_iso(int(now) - 60)})
+    instance.report_runless_asset_event(synced)
+    evaluations = _run_checks(path, now=now, instance=instance)
+    assert evaluations[("tickets", FRESH)].passed
+    assert _meta(evaluations[("tickets", FRESH)])["synced_through"] == to_iso(int(now) - 60)
+    assert not evaluations[("ticket_events", FRESH)].passed  # another stream's sync says nothing about this one
