@@ -15,7 +15,16 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 
-from zd_pipeline.catalogue import ORGANIZATIONS, STREAMS, TICKET_METRIC_EVENTS, TICKETS, USERS, Pagination, Stream
+from zd_pipeline.catalogue import (
+    ORGANIZATIONS,
+    ROUTING_INSTANCE_VALUES,
+    STREAMS,
+    TICKET_METRIC_EVENTS,
+    TICKETS,
+    USERS,
+    Pagination,
+    Stream,
+)
 from zd_pipeline.checkpoint import ResumePoint
 from zd_pipeline.client import (
     ApiTokenAuth,
@@ -237,3 +246,21 @@ def test_resuming_after_changes_brings_the_replica_up_to_date(kind: Pagination) 
         assert 45 <= len(changed) < 200  # the changes, plus at most a boundary second re-read
         replica.update({t["id"]: t for t in changed})
         assert sorted(replica.values(), key=lambda t: (t["generated_timestamp"], t["id"])) == sim.truth("tickets")
+
+
+@pytest.mark.parametrize(
+    ("stream", "kind"),
+    [(TICKETS, Pagination.CURSOR), (TICKETS, Pagination.TIME), (ROUTING_INSTANCE_VALUES, Pagination.ROUTING)],
+    ids=["cursor", "time", "routing"],
+)
+def test_a_crash_after_any_page_resumes_from_its_resume_point_losing_nothing(stream: Stream, kind) -> None:
+    with running(per_page=200) as (sim, client, _):
+        pages = everything(client, stream, kind)
+        assert len(pages) >= 2 or kind is Pagination.ROUTING
+        for cut in {0, len(pages) // 2, len(pages) - 2} - {-1}:
+            committed = records_of(pages[: cut + 1])
+            resumed = records_of(list(client.iter_pages(stream, pages[cut].resume, pagination=kind)))
+            reread = {r["id"] for r in committed} & {r["id"] for r in resumed}
+            assert len(reread) <= len(pages[cut].records)  # at most the committed page comes again
+            merged = {r["id"]: r for r in committed + resumed}
+            assert sorted(merged.values(), key=lambda r: (stream.ordering_epoch(r), r["id"])) == sim.truth(stream.name)
