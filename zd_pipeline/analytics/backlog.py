@@ -6,7 +6,9 @@ status over a dense calendar gives the count at each day's end. This is O(status
 O(tickets × days), so a million tickets over years stays a few seconds.
 
 Assumptions, for tickets whose audits we do not hold (synced from a later start date, or events not yet synced):
-a ticket with no status in its history counts in its current status from its ``created_at``; a ticket the tickets
+a ticket with no status in its history counts in its current status from its ``created_at``; a ticket whose
+history starts with a ``Change`` (its ``Create`` audit predates the sync) counts in that change's
+``previous_value`` from its ``created_at``; a ticket the tickets
 table says is deleted but whose history does not end in ``deleted`` moves to ``deleted`` at its ``updated_at``
 (Zendesk does not always audit deletions). The calendar runs from the first to the last day with a status change.
 """
@@ -24,12 +26,21 @@ UNSOLVED = ("new", "open", "pending", "hold")
 
 SQL = """
 WITH history AS (
-    SELECT ticket_id, value AS status, changed_at, audit_id, event_index
+    SELECT ticket_id, value AS status, previous_value, event_type, changed_at, audit_id, event_index
     FROM {analytics}.ticket_field_history
     WHERE field_name = 'status' AND value IS NOT NULL
 ),
 tickets AS (
     SELECT id AS ticket_id, status, created_at, updated_at FROM {raw}.tickets
+),
+before_history AS (
+    SELECT f.ticket_id, f.previous_value AS status, t.created_at AS changed_at, -2 AS audit_id, 0 AS event_index
+    FROM (
+        SELECT * FROM history
+        QUALIFY row_number() OVER (PARTITION BY ticket_id ORDER BY changed_at, audit_id, event_index) = 1
+    ) f
+    JOIN tickets t ON t.ticket_id = f.ticket_id
+    WHERE f.event_type = 'Change' AND f.previous_value IS NOT NULL AND t.created_at < f.changed_at
 ),
 without_history AS (
     SELECT t.ticket_id, t.status, coalesce(t.created_at, t.updated_at) AS changed_at,
@@ -40,6 +51,8 @@ without_history AS (
 ),
 known AS (
     SELECT ticket_id, status, changed_at, audit_id, event_index FROM history
+    UNION ALL
+    SELECT ticket_id, status, changed_at, audit_id, event_index FROM before_history
     UNION ALL
     SELECT ticket_id, status, changed_at, audit_id, event_index FROM without_history
 ),

@@ -2,10 +2,13 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import duckdb
 
+from zd_pipeline.analytics import build_all, get_table
 from zd_pipeline.analytics.backlog import UNSOLVED
+from zd_pipeline.warehouse import Warehouse
 
 from . import scenario
 from .conftest import rows
@@ -87,3 +90,23 @@ def test_the_calendar_is_dense_so_quiet_days_still_have_rows(con: duckdb.DuckDBP
     assert total == days * statuses
     present = con.execute("SELECT DISTINCT status FROM analytics.ticket_backlog_daily").fetchall()
     assert set(UNSOLVED) <= {status for (status,) in present}
+
+
+def test_history_that_starts_mid_life_still_counts_the_ticket_from_its_creation(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    data = scenario.records()
+    creates = [
+        a for a in data["ticket_events"] if a["ticket_id"] == 2 and a["child_events"][0]["event_type"] == "Create"
+    ]
+    assert creates and creates[0]["timestamp"] < scenario.at(1, 0).timestamp()  # T2 was new for all of D0
+    data["ticket_events"] = [a for a in data["ticket_events"] if a not in creates]
+    warehouse = Warehouse(tmp_path / "partial.duckdb")
+    scenario.load(warehouse, data)
+    with warehouse.write() as partial:
+        build_all(
+            partial, [get_table("ticket_field_history"), get_table("ticket_backlog_daily")], "zendesk", "analytics"
+        )
+        cut = partial.execute("SELECT day, status, tickets FROM analytics.ticket_backlog_daily ORDER BY ALL").fetchall()
+    full = con.execute("SELECT day, status, tickets FROM analytics.ticket_backlog_daily ORDER BY ALL").fetchall()
+    assert cut == full
