@@ -36,9 +36,9 @@ from zd_pipeline.analytics import (
     headlines,
     markdown_table,
     preview_rows,
-    render,
     row_count,
 )
+from zd_pipeline.analytics.model import validate_schema
 from zd_pipeline.pipeline.resources import WarehouseResource
 from zd_pipeline.warehouse import Warehouse
 
@@ -71,7 +71,8 @@ def build_analytics_assets(
     The assets need the ``warehouse`` resource (:class:`WarehouseResource`: its ``path`` and ``lock_timeout`` are
     used; the raw schema is ``account_schema``). Pass ``automation_condition=None`` to drive them by hand.
     """
-    render("", account_schema, analytics_schema)  # raises ValueError naming a bad schema now, not at run time
+    validate_schema(account_schema)  # a bad name fails here, naming what is allowed, not at run time
+    validate_schema(analytics_schema)
     return [_asset(table, account_schema, analytics_schema, warehouse_key, automation_condition) for table in TABLES]
 
 

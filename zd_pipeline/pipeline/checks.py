@@ -22,7 +22,7 @@ table does not exist yet. The SQL lives in ``zd_pipeline.analytics.quality``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import dagster as dg
 import duckdb
@@ -36,6 +36,7 @@ from zd_pipeline.warehouse import Warehouse
 DEFAULT_FRESHNESS_HOURS = 6.0
 ROW_COUNT_KEYS = ("row_count", "dagster/row_count")
 WINDOW_END = "window_end"  # the raw assets' materialization metadata: the export's end bound, ISO-8601
+Outcome = tuple[bool, dict[str, object], dg.AssetCheckSeverity]  # a check's passed, metadata, severity
 
 UNIQUE_IDS = "unique_non_null_ids"
 FRESH = "fresh"
@@ -108,11 +109,10 @@ def _stream_checks(
         resource: WarehouseResource = getattr(context.resources, warehouse_key)
         warehouse = Warehouse(resource.path, schema=account, lock_timeout=resource.lock_timeout)
         selected = {check.name for check in context.selected_asset_check_keys}
-        runners = {
+        paged = paged_through(context.instance, key) if FRESH in selected else None
+        runners: dict[str, Callable[[duckdb.DuckDBPyConnection], Outcome]] = {
             UNIQUE_IDS: lambda con: _unique_ids(con, account, stream),
-            FRESH: lambda con: _fresh(
-                con, account, stream, freshness_hours, clock, paged_through(context.instance, key)
-            ),
+            FRESH: lambda con: _fresh(con, account, stream, freshness_hours, clock, paged),
             NEVER_SHRINKS: lambda con: _never_shrinks(con, context, account, stream),
             EVENTS_HAVE_TICKETS: lambda con: _events_have_tickets(con, account),
         }
@@ -123,7 +123,9 @@ def _stream_checks(
     return _checks
 
 
-def _guarded(warehouse: Warehouse, key: dg.AssetKey, name: str, run) -> dg.AssetCheckResult:
+def _guarded(
+    warehouse: Warehouse, key: dg.AssetKey, name: str, run: Callable[[duckdb.DuckDBPyConnection], Outcome]
+) -> dg.AssetCheckResult:
     """Run one check on a read connection; a missing file or table fails the check with what to do."""
     table = f"{key.path[0]}.{key.path[-1]}"
     if not warehouse.path.exists():
@@ -140,7 +142,7 @@ def _missing(key: dg.AssetKey, name: str, message: str) -> dg.AssetCheckResult:
     return dg.AssetCheckResult(asset_key=key, check_name=name, passed=False, description=message)
 
 
-def _unique_ids(con: duckdb.DuckDBPyConnection, account: str, stream: Stream):
+def _unique_ids(con: duckdb.DuckDBPyConnection, account: str, stream: Stream) -> Outcome:
     problems = quality.id_problems(con, account, stream.name)
     metadata = {
         "null_ids": problems.null_ids,
@@ -150,14 +152,16 @@ def _unique_ids(con: duckdb.DuckDBPyConnection, account: str, stream: Stream):
     return problems.ok, metadata, dg.AssetCheckSeverity.ERROR
 
 
-def _fresh(con: duckdb.DuckDBPyConnection, account: str, stream: Stream, hours: float, clock: Clock, paged: int | None):
+def _fresh(
+    con: duckdb.DuckDBPyConnection, account: str, stream: Stream, hours: float, clock: Clock, paged: int | None
+) -> Outcome:
     known = [v for v in (quality.synced_through(con, account, stream.name), paged) if v is not None]
     through = max(known) if known else None
     now = clock.now()
     if through is None:
         return False, {"synced_through": "never", "bound_hours": hours}, dg.AssetCheckSeverity.ERROR
     lag_hours = max(0.0, now - through) / 3600
-    metadata = {
+    metadata: dict[str, object] = {
         "synced_through": to_iso(through),
         "lag_hours": round(lag_hours, 3),
         "bound_hours": hours,
@@ -167,7 +171,7 @@ def _fresh(con: duckdb.DuckDBPyConnection, account: str, stream: Stream, hours: 
 
 def _never_shrinks(
     con: duckdb.DuckDBPyConnection, context: dg.AssetCheckExecutionContext, account: str, stream: Stream
-):
+) -> Outcome:
     rows = quality.row_count(con, account, stream.name)
     previous = previous_row_count(context.instance, _key(account, stream), context.op_execution_context.run_id)
     metadata: dict[str, object] = {"row_count": rows}
@@ -218,7 +222,7 @@ def paged_through(instance: dg.DagsterInstance, key: dg.AssetKey) -> int | None:
         return None
 
 
-def _events_have_tickets(con: duckdb.DuckDBPyConnection, account: str):
+def _events_have_tickets(con: duckdb.DuckDBPyConnection, account: str) -> Outcome:
     orphans = quality.orphan_ticket_events(con, account)
     metadata = {
         "orphan_events": orphans.events,
