@@ -11,11 +11,14 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
+import orjson
+
 from zd_pipeline.simulator import lifecycle as lc
 from zd_pipeline.simulator import vocab as v
 from zd_pipeline.simulator.isotime import iso as to_iso
 from zd_pipeline.simulator.scales import Scale
-from zd_pipeline.simulator.ticket_facts import FactBook, TicketFacts
+from zd_pipeline.simulator.ticket_bytes import tickets_json
+from zd_pipeline.simulator.ticket_facts import FactBook, TicketFacts, ticket_columns
 from zd_pipeline.simulator.ticket_layout import EVENT_ID_BASE, EVENT_ID_STRIDE, METRIC_ID_BASE, TicketLayout
 
 
@@ -88,70 +91,15 @@ class TicketRenderer:
         self.layout = layout
         self.book = FactBook(seed, scale, layout)
 
-    def tickets_at(self, positions: list[int]) -> list[dict[str, Any]]:
+    def tickets_json_at(self, positions: list[int]) -> list[bytes]:
+        """Tickets at stream ``positions`` as JSON bytes (the fast path; see :mod:`ticket_bytes`)."""
+        if not positions:
+            return []
         indices = self.layout.order[positions].tolist()
-        facts = self.book.facts(indices)
-        return [self.ticket(facts[i]) for i in indices]
+        return tickets_json(ticket_columns(self.book.seed, self.book.scale, self.layout, indices))
 
-    def ticket(self, f: TicketFacts) -> dict[str, Any]:
-        d, i = f.draws, f.index
-        created = f.created
-        status = lc.STATUSES[f.final]
-        ticket_type = v.TICKET_TYPES[d[3] % len(v.TICKET_TYPES)]
-        solved = f.final in (lc.SOLVED, lc.CLOSED)
-        score = v.SATISFACTION[d[9] % len(v.SATISFACTION)]
-        rating = (
-            None
-            if not solved
-            else {"score": score}
-            if score in ("offered", "unoffered")
-            else {
-                "id": 500_000_000 + i,
-                "score": score,
-                "comment": "Quick and helpful" if score == "good" else "Too slow",
-            }
-        )
-        return {
-            "url": f"{v.ACCOUNT_URL}/tickets/{f.id}.json",
-            "id": f.id,
-            "external_id": f"order-{d[11] % 100_000}" if d[11] % 4 == 0 else None,
-            "via": via(f.channel),
-            "created_at": to_iso(created),
-            "updated_at": to_iso(f.updated),
-            "generated_timestamp": f.generated,
-            "type": ticket_type,
-            "subject": f.subject,
-            "raw_subject": f.subject,
-            "description": f"{f.subject}. Ticket reference {f.id}.",
-            "priority": f.priority,
-            "status": status,
-            "recipient": "support@example.com",
-            "requester_id": f.requester,
-            "submitter_id": f.requester,
-            "assignee_id": f.assignee if f.n_regular > 1 else None,
-            "organization_id": f.organization_id,
-            "group_id": f.group_id,
-            "collaborator_ids": [],
-            "follower_ids": [f.admin] if d[14] % 9 == 0 else [],
-            "email_cc_ids": [],
-            "forum_topic_id": None,
-            "problem_id": 1 + d[12] % i if ticket_type == "incident" and i else None,
-            "has_incidents": False,
-            "is_public": True,
-            "due_at": to_iso(created + 3 * 86_400) if ticket_type == "task" else None,
-            "tags": list(f.tags),
-            "custom_fields": [
-                {"id": v.CUSTOM_FIELD_PRODUCT, "value": v.PRODUCTS[d[7] % len(v.PRODUCTS)]},
-                {"id": v.CUSTOM_FIELD_REGION, "value": v.REGIONS[d[8] % len(v.REGIONS)]},
-                {"id": v.CUSTOM_FIELD_ORDER, "value": str(10_000 + d[11] % 90_000) if d[11] % 2 else None},
-            ],
-            "satisfaction_rating": rating,
-            "sharing_agreement_ids": [],
-            "brand_id": 360_000_100,
-            "allow_channelback": False,
-            "allow_attachments": True,
-            "from_messaging_channel": f.channel == "chat",
-        }
+    def tickets_at(self, positions: list[int]) -> list[dict[str, Any]]:
+        return [orjson.loads(doc) for doc in self.tickets_json_at(positions)]
 
     def audits_at(self, positions: list[int]) -> list[dict[str, Any]]:
         t = self.layout
@@ -182,7 +130,7 @@ class TicketRenderer:
             )
             children += [child(audit_id, j, f.channel, "Create", name, val) for j, (name, val) in enumerate(fields, 1)]
             return audit_record(f.id, audit_id, ts, f.requester, f.channel, flag_comments(children, True, True))
-        draw = f.draws[13] >> (k % 8)
+        draw = f.comment_draw >> (k % 8)
         public = draw % 3 != 0
         children = [comment(audit_id, 0, f.assignee, v.COMMENTS[draw % len(v.COMMENTS)], public, created_at, "web")]
         before, after = f.status_after(k - 1), f.status_after(k)

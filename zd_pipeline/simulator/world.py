@@ -75,6 +75,7 @@ def build_world(seed: int, scale: Scale, window: Window) -> World:
             lambda p: int(t_order[p]) + 1,
             _lookup(1, t.position),
             (t.final == lc.DELETED)[t_order],
+            render_json=tr.tickets_json_at,
         ),
         "ticket_events": BaseHistory(t.ev_ts, tr.audits_at, lambda p: EVENT_ID_BASE + p * EVENT_ID_STRIDE),
         "ticket_metric_events": BaseHistory(t.me_ts, tr.metric_events_at, lambda p: METRIC_ID_BASE + p),
