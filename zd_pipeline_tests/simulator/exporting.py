@@ -14,8 +14,9 @@ import httpx
 from zd_pipeline.catalogue import Pagination, Stream
 
 
-def export(client: httpx.Client, stream: Stream, pagination: Pagination, start_time: int = 0,
-           **params: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:  # fmt: skip
+def export(
+    client: httpx.Client, stream: Stream, pagination: Pagination, start_time: int = 0, **params: Any
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(items in arrival order, page bodies without items) of a complete export."""
     items: list[dict[str, Any]] = []
     pages: list[dict[str, Any]] = []
