@@ -6,8 +6,11 @@ server thread and a test thread can use it at once.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import orjson
@@ -15,7 +18,7 @@ import orjson
 from zd_pipeline.catalogue import STREAMS, Pagination, get_stream
 from zd_pipeline.clock import Clock, SystemClock
 from zd_pipeline.simulator.auth import Credentials
-from zd_pipeline.simulator.exports import export_body, project
+from zd_pipeline.simulator.exports import export_body, items_json
 from zd_pipeline.simulator.faults import FaultInjector, FaultSpec, RateLimiter, as_fault_spec
 from zd_pipeline.simulator.mutations import Mutator
 from zd_pipeline.simulator.paging import PageRequest, horizon
@@ -25,6 +28,17 @@ from zd_pipeline.simulator.world import build_world
 
 TRUTH_LIMIT = 500_000  # records; beyond this truth() refuses and truth_summary() is the way
 LogEntry = tuple[float, str, str, str, int]
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class Simulator:
@@ -98,10 +112,14 @@ class Simulator:
                 raise ValueError(
                     f"{stream_name}: {len(positions)} records is too many for truth(); use truth_summary()"
                 )
-            records = project(
-                store.stream, store.records(positions), store.stream.sideloads if include is None else include
-            )
-            return orjson.loads(orjson.dumps(records))
+            includes = store.stream.sideloads if include is None else tuple(include)
+            with _gc_paused():  # only acyclic JSON values are built: collections would find nothing to free
+                documents = [
+                    doc
+                    for at in range(0, len(positions), 10_000)
+                    for doc in items_json(store, positions[at : at + 10_000], includes)
+                ]
+                return orjson.loads(b"[" + b",".join(documents) + b"]")  # fresh objects, JSON types only
 
     def truth_summary(self, stream_name: str, start: int | None = None, end: int | None = None) -> dict[str, Any]:
         """``count`` and a ``checksum`` (sha256 of ``"{id}:{ordering ts}\\n"`` lines in export order) of the truth."""

@@ -41,11 +41,16 @@ def _extra(req: PageRequest, per_page_given: bool) -> dict[str, Any]:
     }
 
 
-def _items(store: StreamStore, page: Page, req: PageRequest) -> list[bytes]:
+def items_json(store: StreamStore, positions: list[int], includes: tuple[str, ...]) -> list[bytes]:
+    """The records at ``positions`` as served for ``includes``, one JSON document each."""
     stream = store.stream
-    if COMMENT_EVENTS in stream.sideloads and COMMENT_EVENTS not in req.includes:
-        return [orjson.dumps(r) for r in project(stream, store.records(page.positions), req.includes)]
-    return store.records_json(page.positions)
+    if COMMENT_EVENTS in stream.sideloads and COMMENT_EVENTS not in includes:
+        return [orjson.dumps(r) for r in project(stream, store.records(positions), includes)]
+    return store.records_json(positions)
+
+
+def _items(store: StreamStore, page: Page, req: PageRequest) -> list[bytes]:
+    return items_json(store, page.positions, req.includes)
 
 
 def envelope(key: str, items: list[bytes], fields: dict[str, Any]) -> bytes:
