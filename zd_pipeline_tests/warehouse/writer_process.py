@@ -19,17 +19,19 @@ from .records import BASE, crash_page, page_checkpoint
 
 
 def run_pages(path: str, pages: int, size: int, offset: int, lock_timeout: float) -> None:
-    wh = Warehouse(path, lock_timeout=lock_timeout)
+    try:
+        _apply_pages(Warehouse(path, lock_timeout=lock_timeout), pages, size, offset)
+    except WarehouseLockedError as error:
+        print(f"locked: {error}", flush=True)
+
+
+def _apply_pages(wh: Warehouse, pages: int, size: int, offset: int) -> None:
     window = (BASE + offset, BASE + offset + 86_400)
     saved = wh.load_checkpoint("tickets", *window)
     start = saved.resume.start_time if saved else 0
     for number in range(start, pages):
         checkpoint = page_checkpoint("tickets", number + 1, complete=number + 1 == pages, window=window)
-        try:
-            wh.apply_page(TICKETS, crash_page(offset + number, size), checkpoint)
-        except WarehouseLockedError as error:
-            print(f"locked: {error}", flush=True)
-            return
+        wh.apply_page(TICKETS, crash_page(offset + number, size), checkpoint)
         print(f"applied {number}", flush=True)
 
 
