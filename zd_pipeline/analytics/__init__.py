@@ -2,7 +2,8 @@
 
 Each module holds one subject's SQL and table description; :data:`TABLES` lists them in build order (a table
 comes after the analytics tables it reads). The Dagster layer (``zd_pipeline.pipeline.analytics_assets``) turns
-each into an asset; :mod:`.quality` holds the SQL of the raw tables' asset checks.
+each into an asset; :mod:`.quality` holds the SQL of the raw tables' asset checks; :mod:`.answers` turns the
+built tables into a few plain-language answers for the CLI.
 """
 
 from __future__ import annotations

@@ -40,7 +40,7 @@ def test_an_empty_account_builds_empty_tables(tmp_path: Path) -> None:
 
 
 def test_other_schema_names_are_honoured_and_a_rebuild_gives_the_same_rows(tmp_path: Path) -> None:
-    warehouse = Warehouse(tmp_path / "other.duckdb", schema="acme")
+    warehouse = Warehouse(tmp_path / "acme.duckdb", schema="acme")
     scenario.load(warehouse)
     with warehouse.write() as con:
         build_all(con, TABLES, "acme", "acme_reports")
