@@ -131,7 +131,11 @@ class Simulator:
             return {"stream": store.stream.name, "count": len(positions), "checksum": digest.hexdigest()}
 
     def mutate(self, updates: int = 0, creates: int = 0, deletes: int = 0, seed: int | None = None) -> dict:
-        """Change the account now (see :mod:`mutations`); returns the ids written per stream."""
+        """Change the account now (see :mod:`mutations`).
+
+        Returns ``{stream: {"created": [ids], "updated": [ids], "deleted": [ids]}}`` for every stream (event
+        streams only ever have ``created``); deleted means tombstoned (ticket status "deleted", user inactive).
+        """
         for name, value in (("updates", updates), ("creates", creates), ("deletes", deletes)):
             if not isinstance(value, int) or value < 0:
                 raise ValueError(f"{name} must be a whole number >= 0, got {value!r}")

@@ -12,12 +12,14 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from zd_pipeline.catalogue import WriteMode
 from zd_pipeline.simulator import vocab as v
 from zd_pipeline.simulator.isotime import iso
 from zd_pipeline.simulator.people_layout import ORG_ID_BASE, USER_ID_BASE
 from zd_pipeline.simulator.rand import draws, ordered_uuid, uuid_for
 from zd_pipeline.simulator.render_tickets import audit_record, child, comment, flag_comments, metric_event_record
 from zd_pipeline.simulator.routing import LIVE_VALUES, SALT_ATTRIBUTE, SALT_VALUE, VALUES
+from zd_pipeline.simulator.store import StreamStore
 from zd_pipeline.simulator.ticket_layout import EVENT_ID_BASE, EVENT_ID_STRIDE, METRIC_ID_BASE
 from zd_pipeline.simulator.world import ROUTING_OFFSETS, World
 
@@ -50,12 +52,14 @@ class Mutator:
         self.last_ts = 0
         self.calls = 0
 
-    def mutate(self, now: float, updates: int, creates: int, deletes: int, seed: int | None) -> dict[str, list[Any]]:
+    def mutate(self, now: float, updates: int, creates: int, deletes: int, seed: int | None) -> dict[str, dict]:
         rng = random.Random(seed if seed is not None else self.seed * 7_919 + self.calls)
         self.calls += 1
         ts = max(int(now), self.last_ts + 1)
         self.last_ts = ts
-        touched: dict[str, list[Any]] = {name: [] for name in self.world.stores}
+        touched: dict[str, dict[str, list[Any]]] = {
+            name: {"created": [], "updated": [], "deleted": []} for name in self.world.stores
+        }
         writes: dict[str, list[dict[str, Any]]] = {name: [] for name in self.world.stores}
         picked = self._pick_tickets(rng, updates + deletes)
         for n, current in enumerate(picked):
@@ -68,9 +72,18 @@ class Mutator:
         for name, records in writes.items():
             store = self.world.stores[name]
             for record in sorted(records, key=lambda r: r[store.stream.primary_key]):
+                record_id = record[store.stream.primary_key]
+                touched[name][self._kind(store, record)].append(record_id)
                 store.write(record)
-                touched[name].append(record[store.stream.primary_key])
         return touched
+
+    @staticmethod
+    def _kind(store: StreamStore, record: dict[str, Any]) -> str:
+        """created / updated / deleted, judged before the write (events are always created)."""
+        if store.stream.write_mode is WriteMode.APPEND or not store.knows(record[store.stream.primary_key]):
+            return "created"
+        tomb = store.stream.tombstone
+        return "deleted" if tomb is not None and record.get(tomb.field) == tomb.value else "updated"
 
     # --- tickets ------------------------------------------------------------------------------------------------
 

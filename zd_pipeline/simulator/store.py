@@ -116,6 +116,10 @@ class StreamStore:
 
     # --- writes (mutations) -------------------------------------------------------------------------------------
 
+    def knows(self, record_id: Any) -> bool:
+        """True when an upsert record with this id exists (in the history or written since)."""
+        return self.base.position_of(record_id) is not None or any(rid == record_id for _t, rid, _r in self.overlay)
+
     def latest(self, record_id: Any) -> dict[str, Any] | None:
         """The current version of an upsert record, or None if unknown."""
         for _ts, rid, record in self.overlay:

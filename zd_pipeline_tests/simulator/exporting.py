@@ -55,3 +55,8 @@ def newest_per_id(stream: Stream, items: list[dict[str, Any]]) -> list[dict[str,
         if previous is None or stream.ordering_epoch(item) >= stream.ordering_epoch(previous):
             latest[item["id"]] = item
     return sorted(latest.values(), key=lambda r: (stream.ordering_epoch(r), r["id"]))
+
+
+def touched_ids(touched: dict[str, dict[str, list[Any]]], stream: str) -> list[Any]:
+    """Every id a mutation wrote to ``stream`` (created, updated or deleted)."""
+    return [i for kind in ("created", "updated", "deleted") for i in touched[stream][kind]]

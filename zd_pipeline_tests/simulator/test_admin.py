@@ -11,6 +11,7 @@ from zd_pipeline.clock import ManualClock, SystemClock
 from zd_pipeline.simulator import Simulator, serve
 from zd_pipeline.simulator.admin import AdminApi
 from zd_pipeline.simulator.auth import Credentials
+from zd_pipeline_tests.simulator.exporting import touched_ids
 
 
 def test_truth_endpoint_matches_the_method_and_filters(client: httpx.Client, sim: Simulator) -> None:
@@ -26,12 +27,12 @@ def test_truth_endpoint_matches_the_method_and_filters(client: httpx.Client, sim
 
 def test_mutate_endpoint_changes_data_now(client: httpx.Client, sim: Simulator, clock: ManualClock) -> None:
     touched = client.post("/_sim/mutate", json={"updates": 2, "creates": 1}).json()
-    assert len(touched["tickets"]) == 3
+    assert len(touched_ids(touched, "tickets")) == 3
     assert client.post("/_sim/mutate", json={"updates": -1}).status_code == 400
     assert client.post("/_sim/mutate", json={"colour": "red"}).status_code == 400
     assert client.post("/_sim/clock/advance", params={"seconds": 61}).json() == {"now": clock.now()}
     newest = sim.truth("tickets")[-3:]
-    assert sorted(t["id"] for t in newest) == sorted(touched["tickets"])
+    assert sorted(t["id"] for t in newest) == sorted(touched_ids(touched, "tickets"))
 
 
 def test_clock_advance_needs_a_manual_clock() -> None:

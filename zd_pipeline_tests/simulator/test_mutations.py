@@ -7,7 +7,7 @@ import httpx
 from zd_pipeline.catalogue import STREAMS, TICKETS, Pagination
 from zd_pipeline.clock import ManualClock
 from zd_pipeline.simulator import Simulator
-from zd_pipeline_tests.simulator.exporting import export, newest_per_id
+from zd_pipeline_tests.simulator.exporting import export, newest_per_id, touched_ids
 
 
 def test_mutations_write_new_versions_events_and_tombstones(sim: Simulator, clock: ManualClock) -> None:
@@ -17,25 +17,28 @@ def test_mutations_write_new_versions_events_and_tombstones(sim: Simulator, cloc
     touched = sim.mutate(updates=6, creates=4, deletes=2, seed=1)
     clock.advance(61)
     tickets = {t["id"]: t for t in sim.truth("tickets")}
-    assert len(touched["tickets"]) == 12 and len(touched["ticket_events"]) == 12
-    assert sum(tickets[i]["status"] == "deleted" for i in touched["tickets"]) >= 2
-    assert sum(tickets[i]["status"] == "new" for i in touched["tickets"]) >= 4
-    assert touched["users"] and touched["organizations"] and touched["routing_instance_values"]
-    assert touched["ticket_metric_events"]
-    for name, ids in touched.items():
-        stream = STREAMS[name]
+    assert [len(touched["tickets"][k]) for k in ("created", "updated", "deleted")] == [4, 6, 2]
+    assert len(touched["ticket_events"]["created"]) == 12
+    assert {tickets[i]["status"] for i in touched["tickets"]["deleted"]} == {"deleted"}
+    assert {tickets[i]["status"] for i in touched["tickets"]["created"]} == {"new"}
+    assert not {tickets[i]["status"] for i in touched["tickets"]["updated"]} & {"new", "deleted"}
+    assert touched["users"]["updated"] and touched["users"]["created"] and touched["users"]["deleted"]
+    assert touched["organizations"]["created"] and touched["routing_instance_values"]["created"]
+    assert touched["ticket_metric_events"]["created"]
+    for name in touched:
+        stream, ids = STREAMS[name], touched_ids(touched, name)
         records = [r for r in sim.truth(name) if r["id"] in set(ids)]
         assert len(records) == len(ids), name
         assert all(stream.ordering_epoch(r) > newest_before[name] for r in records), name
-    deleted_users = [u for u in sim.truth("users") if u["id"] in touched["users"] and not u["active"]]
-    assert deleted_users
+    users = {u["id"]: u for u in sim.truth("users")}
+    assert all(not users[i]["active"] for i in touched["users"]["deleted"])
 
 
 def test_each_ticket_change_has_an_audit_leading_to_its_status(sim: Simulator, clock: ManualClock) -> None:
     touched = sim.mutate(updates=5, deletes=1, seed=2)
     clock.advance(61)
-    tickets = {t["id"]: t for t in sim.truth("tickets") if t["id"] in touched["tickets"]}
-    audits = [e for e in sim.truth("ticket_events") if e["id"] in touched["ticket_events"]]
+    tickets = {t["id"]: t for t in sim.truth("tickets") if t["id"] in touched_ids(touched, "tickets")}
+    audits = [e for e in sim.truth("ticket_events") if e["id"] in touched_ids(touched, "ticket_events")]
     assert sorted(a["ticket_id"] for a in audits) == sorted(tickets)
     for audit in audits:
         status_changes = [c for c in audit["child_events"] if c.get("field_name") == "status"]
@@ -63,7 +66,7 @@ def test_an_incremental_export_from_the_last_end_time_sees_exactly_the_changes(
     clock.advance(61)
     items, _pages = export(client, TICKETS, Pagination.TIME, start_time=checkpoint)
     changed = {t["id"] for t in items if t["generated_timestamp"] > checkpoint}
-    assert changed == set(touched["tickets"])
+    assert changed == set(touched_ids(touched, "tickets"))
     assert newest_per_id(TICKETS, items)[-len(changed) :] == sim.truth("tickets")[-len(changed) :]
 
 
