@@ -18,16 +18,15 @@ _COLUMNS = "stream, window_start, window_end, resume, high_water_mark, complete"
 
 
 def save_checkpoint(con: duckdb.DuckDBPyConnection, schema: str, checkpoint: Checkpoint, now: float) -> None:
-    """Upsert ``checkpoint`` inside the caller's transaction."""
+    """Replace the window's checkpoint inside the caller's transaction (delete + insert: several times cheaper
+    in DuckDB than ``ON CONFLICT DO UPDATE``, and just as atomic inside the transaction)."""
+    table = qualified(schema, SYNC_STATE_TABLE)
+    window = [checkpoint.stream, checkpoint.window_start, checkpoint.window_end]
+    con.execute(f"DELETE FROM {table} WHERE stream = ? AND window_start = ? AND window_end = ?", window).fetchall()
     con.execute(
-        f"INSERT INTO {qualified(schema, SYNC_STATE_TABLE)} ({_COLUMNS}, updated_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, to_timestamp(?)) "
-        "ON CONFLICT (stream, window_start, window_end) DO UPDATE SET resume = excluded.resume, "
-        "high_water_mark = excluded.high_water_mark, complete = excluded.complete, updated_at = excluded.updated_at",
+        f"INSERT INTO {table} ({_COLUMNS}, updated_at) VALUES (?, ?, ?, ?, ?, ?, to_timestamp(?))",
         [
-            checkpoint.stream,
-            checkpoint.window_start,
-            checkpoint.window_end,
+            *window,
             orjson.dumps(checkpoint.resume.to_dict()).decode(),
             checkpoint.high_water_mark,
             checkpoint.complete,
