@@ -3,10 +3,11 @@
 Run: ``.venv/bin/python -m bench.warehouse_speed [--rows 1000000] [--pages 100] [--page-size 1000]``
 
 1. Loads ``--rows`` generated tickets (10,000-record pages in one session; prints the load rate).
-2. Upserts ``--pages`` pages of ``--page-size`` tickets (70 % newer versions of stored tickets spread over the whole
-   id range, 30 % new ids), first one connection per page (the default), then inside ``Warehouse.session()``.
-3. Prints rows/s per mode, the cost of opening a connection, and the process's RSS after each phase (memory
-   should not grow with table size: each page is converted and merged on its own).
+2. Upserts pages of ``--page-size`` tickets (70 % newer versions of stored tickets spread over the whole id range,
+   30 % new ids): 20 pages with one connection per page (the default), the other ``--pages - 20`` inside one
+   ``Warehouse.session()``, then six 10x larger batches in a session.
+3. Prints rows/s per mode (session times include the session's final checkpoint), the cost of converting a page
+   and of opening a connection, and the process's RSS as the table grows and after each phase.
 
 Records look like the Zendesk ticket export (≈30 fields, nested via/custom_fields, tags, a 300-char description).
 """
@@ -14,7 +15,9 @@ Records look like the Zendesk ticket export (≈30 fields, nested via/custom_fie
 from __future__ import annotations
 
 import argparse
+import contextlib
 import random
+import resource
 import tempfile
 import time
 from pathlib import Path
@@ -23,6 +26,7 @@ from typing import Any
 from zd_pipeline.catalogue import TICKETS, to_iso
 from zd_pipeline.checkpoint import Checkpoint, ResumePoint
 from zd_pipeline.warehouse import Warehouse
+from zd_pipeline.warehouse.arrow_page import page_to_arrow
 
 _BASE_TS = 1_700_000_000
 _WORDS = [
@@ -115,6 +119,8 @@ def load(wh: Warehouse, rows: int) -> None:
         for first in range(1, rows + 1, page_size):
             records = [ticket(i, 0) for i in range(first, min(first + page_size, rows + 1))]
             wh.apply_page(TICKETS, records, _checkpoint(first))
+            if (first - 1 + page_size) % 250_000 == 0:
+                print(f"  {first - 1 + page_size:>9,} rows loaded, RSS {rss_mb():,.0f} MB")
     elapsed = time.perf_counter() - started
     print(f"loaded {rows:,} tickets in {elapsed:.1f}s ({rows / elapsed:,.0f} rows/s incl. generation)")
 
@@ -134,16 +140,27 @@ def upsert_pages(rows: int, pages: int, page_size: int, rng: random.Random) -> l
     return result
 
 
-def timed_upserts(wh: Warehouse, pages: list[list[dict[str, Any]]], label: str) -> None:
+def timed_upserts(wh: Warehouse, pages: list[list[dict[str, Any]]], label: str, *, session: bool) -> None:
+    """Apply ``pages``; the time includes opening and closing the session (its final checkpoint)."""
     started = time.perf_counter()
     written = 0
-    for number, records in enumerate(pages):
-        written += wh.apply_page(TICKETS, records, _checkpoint(number)).written
+    with wh.session() if session else contextlib.nullcontext():
+        for number, records in enumerate(pages):
+            written += wh.apply_page(TICKETS, records, _checkpoint(number)).written
     elapsed = time.perf_counter() - started
     received = sum(len(p) for p in pages)
     print(
         f"{label}: {received:,} rows in {elapsed:.2f}s = {received / elapsed:,.0f} rows/s "
         f"({written:,} written; {elapsed / len(pages) * 1000:.1f} ms/page; RSS {rss_mb():,.0f} MB)"
+    )
+
+
+def conversion_cost(pages: list[list[dict[str, Any]]]) -> None:
+    started = time.perf_counter()
+    for records in pages:
+        page_to_arrow(TICKETS, records)
+    print(
+        f"converting a {len(pages[0]):,}-ticket page to Arrow: {(time.perf_counter() - started) / len(pages) * 1000:.1f} ms"
     )
 
 
@@ -162,7 +179,7 @@ def _checkpoint(number: int) -> Checkpoint:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--pages", type=int, default=60)
+    parser.add_argument("--pages", type=int, default=80)
     parser.add_argument("--page-size", type=int, default=1000)
     args = parser.parse_args()
     rng = random.Random(7)
@@ -173,11 +190,14 @@ def main() -> None:
         load(wh, args.rows)
         print(f"RSS after load: {rss_mb():,.0f} MB; table holds {wh.row_count('tickets'):,} rows")
         connection_cost(wh)
-        half = args.pages // 2
         pages = upsert_pages(args.rows, args.pages, args.page_size, rng)
-        timed_upserts(wh, pages[:half], "upsert, one connection per page")
-        with wh.session():
-            timed_upserts(wh, pages[half:], "upsert, one session for all pages")
+        conversion_cost(pages[:10])
+        timed_upserts(wh, pages[:20], "upsert, one connection per page", session=False)
+        timed_upserts(wh, pages[20:], "upsert, one session for all pages", session=True)
+        batches = upsert_pages(args.rows, 6, 10 * args.page_size, rng)
+        timed_upserts(wh, batches, f"upsert, one session, {10 * args.page_size:,}-row batches", session=True)
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"peak RSS {peak:,.0f} MB")
         print(f"table now holds {wh.row_count('tickets'):,} rows")
 
 
