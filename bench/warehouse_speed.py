@@ -159,9 +159,8 @@ def conversion_cost(pages: list[list[dict[str, Any]]]) -> None:
     started = time.perf_counter()
     for records in pages:
         page_to_arrow(TICKETS, records)
-    print(
-        f"converting a {len(pages[0]):,}-ticket page to Arrow: {(time.perf_counter() - started) / len(pages) * 1000:.1f} ms"
-    )
+    per_page = (time.perf_counter() - started) / len(pages) * 1000
+    print(f"converting a {len(pages[0]):,}-ticket page to Arrow: {per_page:.1f} ms")
 
 
 def connection_cost(wh: Warehouse, times: int = 20) -> None:
