@@ -127,7 +127,7 @@ def _composite(ts: np.ndarray, ticket: np.ndarray, minor: np.ndarray) -> np.ndar
     """One int64 sort key equal in order to (ts, ticket, minor): a single argsort beats a 3-key lexsort."""
     if ticket.size and (int(ticket.max()) >= 1 << 22 or int(minor.max()) >= 1 << 5):
         raise ValueError("too many tickets for the composite sort key")
-    return (ts << np.int64(27)) | (ticket << np.int64(5)) | minor
+    return (ts << np.int64(27)) | (ticket.astype(np.int64) << np.int64(5)) | minor.astype(np.int64)
 
 
 def _lay_out_audits(t: TicketLayout) -> None:
@@ -140,7 +140,7 @@ def _lay_out_audits(t: TicketLayout) -> None:
     regular = created + (t.last_regular[ticket] - created) * k // np.maximum(n - 1, 1)
     ts = np.where(k >= n, t.bulk_time[ticket], regular)
     order = np.argsort(_composite(ts, ticket, k))
-    t.ev_ts, t.ev_ticket, t.ev_k = ts[order], ticket[order], k[order]
+    t.ev_ts, t.ev_ticket, t.ev_k = ts[order], ticket[order].astype(np.int32), k[order].astype(np.int8)
 
 
 def _lay_out_metric_events(t: TicketLayout, window: Window) -> None:
@@ -175,9 +175,9 @@ def _lay_out_metric_events(t: TicketLayout, window: Window) -> None:
     parts_ts, parts_ticket, parts_code = [], [], []
     for metric, kind, mask, when in plan:
         chosen = np.flatnonzero(mask)
-        parts_ticket.append(chosen)
+        parts_ticket.append(chosen.astype(np.int32))
         parts_ts.append(when[chosen])
         parts_code.append(np.full(chosen.shape[0], lc.KIND_CODE[(metric, kind)], dtype=np.int8))
     ts, ticket, code = np.concatenate(parts_ts), np.concatenate(parts_ticket), np.concatenate(parts_code)
-    order = np.argsort(_composite(ts, ticket, code.astype(np.int64)))
-    t.me_ts, t.me_ticket, t.me_code = ts[order], ticket[order], code[order]
+    order = np.argsort(_composite(ts, ticket, code))
+    t.me_ts, t.me_ticket, t.me_code = ts[order], ticket[order].astype(np.int32), code[order]
