@@ -224,3 +224,18 @@ def test_ensure_tables_adds_columns_a_newer_catalogue_declares(wh: Warehouse, tm
     fresh.ensure_tables()
     fresh.apply_page(TICKETS, [ticket(1, BASE, priority="urgent")], CP)
     assert rows(fresh, "tickets", "priority") == [("urgent",)]
+
+
+def test_a_session_applies_many_pages_on_one_connection_and_a_bad_page_costs_only_itself(wh: Warehouse) -> None:
+    with wh.session() as session:
+        with session.write() as first, session.write() as second:
+            assert first is second  # one connection for the whole session
+        for number in range(5):
+            session.apply_page(TICKETS, [ticket(number, BASE + number)], page_checkpoint("tickets", number + 1))
+        with pytest.raises(BadRecordError):
+            session.apply_page(TICKETS, [ticket(9, BASE), {"id": 10}], page_checkpoint("tickets", 99))
+        with session.session():  # re-entrant
+            session.apply_page(TICKETS, [ticket(5, BASE + 5)], page_checkpoint("tickets", 6))
+        assert session.row_count("tickets") == 6
+    assert wh.load_checkpoint("tickets", *WINDOW) == page_checkpoint("tickets", 6)
+    assert [r[0] for r in rows(wh, "tickets", "id")] == [0, 1, 2, 3, 4, 5]
