@@ -76,7 +76,10 @@ class AdminApi:
         if method == "POST" and parts == ["clock", "advance"]:
             if not isinstance(sim.clock, ManualClock):
                 raise ApiError(409, "Conflict", "the simulator's clock is not a ManualClock")
-            seconds = float(query.get("seconds", ["0"])[-1] or 0)
+            try:
+                seconds = float(query.get("seconds", ["0"])[-1] or 0)
+            except ValueError:
+                raise ApiError(400, "InvalidValue", "seconds must be a number") from None
             if seconds < 0:
                 raise ApiError(400, "InvalidValue", "seconds must be >= 0")
             return {"now": sim.clock.advance(seconds)}

@@ -124,7 +124,7 @@ class TicketRenderer:
                 ("subject", f.subject),
                 ("status", "new"),
                 ("priority", f.first_priority),
-                ("group_id", str(f.group_id)),
+                ("group_id", str(f.first_group_id)),
                 ("requester_id", str(f.requester)),
                 ("tags", list(f.first_tags)),
             )
@@ -142,6 +142,9 @@ class TicketRenderer:
                 children.append(
                     child(audit_id, len(children), "web", "Change", "priority", f.priority, f.first_priority)
                 )
+            if f.group_id != f.first_group_id:
+                previous = str(f.first_group_id)
+                children.append(child(audit_id, len(children), "web", "Change", "group_id", str(f.group_id), previous))
         return audit_record(f.id, audit_id, ts, f.assignee, "web", flag_comments(children, True, public))
 
     def metric_events_at(self, positions: list[int]) -> list[dict[str, Any]]:

@@ -45,6 +45,7 @@ def ticket_columns(seed: int, scale: Scale, layout: TicketLayout, indices: list[
         "assignee": (USER_ID_BASE + d[:, 1] % scale.agents).tolist(),
         "admin": (USER_ID_BASE + d[:, 1] % scale.admins).tolist(),
         "group": (d[:, 2] % len(v.GROUP_IDS)).tolist(),
+        "first_group": (np.where(n == 1, d[:, 2], d[:, 15]) % len(v.GROUP_IDS)).tolist(),
         "type": (d[:, 3] % len(v.TICKET_TYPES)).tolist(),
         "subject": (d[:, 4] % len(v.SUBJECTS)).tolist(),
         "channel": (d[:, 5] % len(v.CHANNELS)).tolist(),
@@ -76,6 +77,7 @@ class TicketFacts:
     assignee: int
     admin: int
     group_id: int
+    first_group_id: int
     first_priority: str
     priority: str
     subject: str
@@ -112,6 +114,7 @@ class FactBook:
                 assignee=c["assignee"][j],
                 admin=c["admin"][j],
                 group_id=v.GROUP_IDS[c["group"][j]],
+                first_group_id=v.GROUP_IDS[c["first_group"][j]],
                 first_priority=lc.PRIORITIES[c["first_priority"][j]],
                 priority=lc.PRIORITIES[c["priority"][j]],
                 subject=v.SUBJECTS[c["subject"][j]],

@@ -30,6 +30,7 @@ def test_mutate_endpoint_changes_data_now(client: httpx.Client, sim: Simulator, 
     assert len(touched_ids(touched, "tickets")) == 3
     assert client.post("/_sim/mutate", json={"updates": -1}).status_code == 400
     assert client.post("/_sim/mutate", json={"colour": "red"}).status_code == 400
+    assert client.post("/_sim/clock/advance", params={"seconds": "soon"}).status_code == 400
     assert client.post("/_sim/clock/advance", params={"seconds": 61}).json() == {"now": clock.now()}
     newest = sim.truth("tickets")[-3:]
     assert sorted(t["id"] for t in newest) == sorted(touched_ids(touched, "tickets"))

@@ -65,17 +65,18 @@ def test_audits_lead_to_each_tickets_current_state(account: dict[str, list[dict]
         assert {"field_name": "status", "value": "new"}.items() <= next(
             c for c in create if c["field_name"] == "status"
         ).items()
-        status, tags = "new", None
+        state: dict[str, object] = {"status": "new"}
         for audit in audits:
             for c in audit["child_events"]:
-                if c.get("field_name") == "status" and c["event_type"] == "Change":
-                    assert c["previous_value"] == status
-                    status = c["value"]
-                if c.get("field_name") == "tags":
-                    tags = c["value"]
+                if c["event_type"] == "Change":
+                    assert c["previous_value"] == state.get(c["field_name"]), (ticket_id, c)
+                if c["event_type"] in ("Create", "Change"):
+                    state[c["field_name"]] = c["value"]
         ticket = tickets[ticket_id]
-        assert status == ticket["status"], ticket_id
-        assert tags == ticket["tags"]
+        as_text = {k: None if ticket[k] is None else str(ticket[k]) for k in ("group_id", "assignee_id")}
+        assert state["status"] == ticket["status"], ticket_id
+        assert state["tags"] == ticket["tags"] and state["priority"] == ticket["priority"]
+        assert state["group_id"] == as_text["group_id"] and state.get("assignee_id") == as_text["assignee_id"]
         assert audits[-1]["timestamp"] <= ticket["generated_timestamp"]
 
 
