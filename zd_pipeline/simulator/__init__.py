@@ -9,11 +9,14 @@ Every other layer tests against it::
     sim.truth("tickets")        # what a complete export returns now
     sim.mutate(updates=5, creates=3, deletes=1)
 
-Modules: :mod:`scales` (sizes, history window), :mod:`ticket_layout` / :mod:`people_layout` / :mod:`routing`
-(numpy layouts), :mod:`render_tickets` / :mod:`render_people` (records by position), :mod:`store` (export order,
-overlay of changes), :mod:`mutations`, :mod:`paging` / :mod:`exports` (Zendesk paging rules and envelopes),
-:mod:`faults` (fault injection, rate limit), :mod:`auth`, :mod:`app` / :mod:`admin` (ASGI), :mod:`server`,
-:mod:`cli`.
+Modules, bottom up: :mod:`rand` (index-addressable randomness), :mod:`scales` (sizes, history window),
+:mod:`lifecycle` (status paths, metric kinds), :mod:`ticket_layout` / :mod:`people_layout` / :mod:`routing`
+(numpy layouts of each stream's timestamps), :mod:`ticket_facts` / :mod:`ticket_bytes` / :mod:`render_tickets` /
+:mod:`render_people` (records rendered by position, tickets straight to JSON bytes), :mod:`store` (export order
+plus an overlay of changes), :mod:`world` (wires the streams), :mod:`mutations`, :mod:`paging` / :mod:`exports`
+(Zendesk's paging rules and envelopes), :mod:`faults` (fault injection, rate limit), :mod:`auth`,
+:mod:`core` (the :class:`Simulator`), :mod:`app` / :mod:`admin` / :mod:`responses` (ASGI), :mod:`server`,
+:mod:`cli`. Speed: ``python -m bench.sim_speed``.
 """
 
 from zd_pipeline.simulator.auth import Credentials

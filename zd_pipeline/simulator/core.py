@@ -42,7 +42,17 @@ def _gc_paused() -> Iterator[None]:
 
 
 class Simulator:
-    """A deterministic Zendesk account. See the package docstring for the contract."""
+    """A deterministic Zendesk account.
+
+    * ``scale``: ``small`` (tests; builds in milliseconds, holds a >1000-ticket same-second bulk update),
+      ``demo`` (tens of thousands of tickets over the last 90 days), ``bench`` (a million tickets rendered
+      page by page from numpy layouts).
+    * ``clock``: data is laid out to end a few minutes before ``clock.now()`` at construction; the one-minute
+      lag, ``start_time`` validation and the rate-limit window all read this clock (pass a ``ManualClock``).
+    * ``rate_limit``: requests per rolling 60 s per endpoint path (None or 0: off).
+    * ``faults``: a :class:`FaultSpec` or its string form; change it at run time with :meth:`set_faults`.
+    * ``credentials``: default from ``ZENDESK_*`` when any is set, else the public demo ones.
+    """
 
     def __init__(
         self,
