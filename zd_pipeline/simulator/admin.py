@@ -2,8 +2,8 @@
 answered only to loopback clients (403 otherwise).
 
 * ``GET  /_sim/info``                          scale, seed, clock, history window, stream sizes
-* ``GET  /_sim/truth/{stream}?start=&end=``    the ground truth as a JSON list; ``summary=1`` (or a truth too big
-                                               to list, as at bench scale) gives ``{count, checksum}`` instead
+* ``GET  /_sim/truth/{stream}?start=&end=``    the ground truth as a JSON list; at bench scale (or with
+                                               ``summary=1``) ``{stream, count, checksum}`` instead
 * ``POST /_sim/mutate``                        JSON body = :meth:`Simulator.mutate` kwargs; answers the ids touched
 * ``POST /_sim/clock/advance?seconds=N``       only with a ``ManualClock`` (409 otherwise)
 * ``GET  /_sim/requests``                      the request log as a list of [time, method, path, query, status]
@@ -18,7 +18,7 @@ from urllib.parse import parse_qs
 import orjson
 
 from zd_pipeline.clock import ManualClock
-from zd_pipeline.simulator.core import TRUTH_LIMIT, Simulator
+from zd_pipeline.simulator.core import Simulator
 from zd_pipeline.simulator.paging import ApiError
 from zd_pipeline.simulator.responses import respond
 
@@ -96,13 +96,9 @@ class AdminApi:
     def truth(self, stream: str, query: dict[str, list[str]]) -> Any:
         start, end = _int(query, "start"), _int(query, "end")
         try:
-            summary = self.sim.truth_summary(stream, start, end) if query.get("summary") else None
-            if summary is None:
-                counted = self.sim.truth_summary(stream, start, end) if self.sim.scale.name == "bench" else None
-                if counted is not None and counted["count"] > TRUTH_LIMIT:
-                    return counted
-                return self.sim.truth(stream, start, end)
-            return summary
+            if query.get("summary") or self.sim.scale.name == "bench":
+                return self.sim.truth_summary(stream, start, end)
+            return self.sim.truth(stream, start, end)
         except KeyError as exc:
             raise ApiError(404, "InvalidEndpoint", str(exc.args[0])) from None
 
