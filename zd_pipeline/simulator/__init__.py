@@ -19,9 +19,24 @@ plus an overlay of changes), :mod:`world` (wires the streams), :mod:`mutations`,
 :mod:`cli`. Speed: ``python -m bench.sim_speed``.
 """
 
-from zd_pipeline.simulator.auth import Credentials
-from zd_pipeline.simulator.core import Simulator
-from zd_pipeline.simulator.faults import FaultSpec
-from zd_pipeline.simulator.server import serve
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from zd_pipeline.simulator.auth import Credentials
+    from zd_pipeline.simulator.core import Simulator
+    from zd_pipeline.simulator.faults import FaultSpec
+    from zd_pipeline.simulator.server import serve
 
 __all__ = ["Credentials", "FaultSpec", "Simulator", "serve"]
+
+# Imported on first use, so ``zd-pipeline simulator --help`` (which imports ``cli``) loads no numpy or uvicorn.
+_HOMES = {"Credentials": "auth", "Simulator": "core", "FaultSpec": "faults", "serve": "server"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _HOMES:
+        return getattr(importlib.import_module(f"zd_pipeline.simulator.{_HOMES[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
