@@ -44,8 +44,9 @@ class StreamStore:
         self.stream = stream
         self.base = base
         self.base_len = len(base)
-        self.superseded: set[int] = set()
+        self.superseded: set[int] = set()  # positions (base or overlay) holding an outdated version
         self.overlay: list[tuple[int, Any, dict[str, Any]]] = []
+        self.newest: dict[Any, int] = {}  # upsert id -> overlay position of its current version
 
     def __len__(self) -> int:
         return self.base_len + len(self.overlay)
@@ -55,9 +56,6 @@ class StreamStore:
 
     def id_at(self, pos: int) -> Any:
         return self.base.id_at(pos) if pos < self.base_len else self.overlay[pos - self.base_len][1]
-
-    def is_live(self, pos: int) -> bool:
-        return pos >= self.base_len or pos not in self.superseded
 
     def is_tombstone(self, pos: int) -> bool:
         tomb = self.stream.tombstone
@@ -112,33 +110,36 @@ class StreamStore:
         for p in range(max(pos, self.base_len), len(self)):
             if self.overlay[p - self.base_len][0] > limit_ts:
                 return
-            yield p
+            if p not in superseded:
+                yield p
 
     # --- writes (mutations) -------------------------------------------------------------------------------------
 
     def knows(self, record_id: Any) -> bool:
         """True when an upsert record with this id exists (in the history or written since)."""
-        return self.base.position_of(record_id) is not None or any(rid == record_id for _t, rid, _r in self.overlay)
+        return record_id in self.newest or self.base.position_of(record_id) is not None
 
     def latest(self, record_id: Any) -> dict[str, Any] | None:
         """The current version of an upsert record, or None if unknown."""
-        for _ts, rid, record in self.overlay:
-            if rid == record_id:
-                return record
+        if record_id in self.newest:
+            return self.overlay[self.newest[record_id] - self.base_len][2]
         pos = self.base.position_of(record_id)
         if pos is None or pos in self.superseded:
             return None
         return self.base.render([pos])[0]
 
     def write(self, record: dict[str, Any]) -> None:
-        """Add a record (its timestamp must not be older than anything stored); upserts replace the old version."""
+        """Add a record (its timestamp must not be older than anything stored); an upsert supersedes the id's
+        previous version, wherever it is, in O(1)."""
         ts = self.stream.ordering_epoch(record)
         record_id = record[self.stream.primary_key]
-        if self.stream.write_mode is WriteMode.UPSERT:
-            self.overlay = [item for item in self.overlay if item[1] != record_id]
-            pos = self.base.position_of(record_id)
-            if pos is not None:
-                self.superseded.add(pos)
         if self.overlay and (ts, record_id) < self.overlay[-1][:2]:
             raise ValueError(f"{self.stream.name}: write out of order at ts={ts}, id={record_id}")
+        if self.stream.write_mode is WriteMode.UPSERT:
+            previous = self.newest.get(record_id)
+            if previous is None:
+                previous = self.base.position_of(record_id)
+            if previous is not None:
+                self.superseded.add(previous)
+            self.newest[record_id] = len(self)
         self.overlay.append((ts, record_id, record))
