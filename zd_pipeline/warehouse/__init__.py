@@ -29,8 +29,15 @@ Design summary (copied into the README):
   ``flock`` on ``<file>.lock`` first, then retry DuckDB's own lock error (someone else's open connection) up to
   ``lock_timeout`` before :class:`WarehouseLockedError` says which file and what to close. A reader
   (``Warehouse.read()`` or any DuckDB client opening read-only) gets in between pages; ``read()`` waits up to
-  ``read_timeout`` and then explains that a sync is writing. ``session()`` holds one write connection across pages
-  for bulk loads (faster; readers wait for the whole session).
+  ``read_timeout`` and then explains that a sync is writing. ``load_checkpoint``/``checkpoints``/
+  ``high_water_mark``/``row_count`` go through the writer lock, so they queue behind a sync instead of failing.
+- **Bulk loads**: ``with wh.session(): ...`` holds one write connection across pages (no reopen, checkpoints
+  deferred to a 64 MB WAL and forced at the end); readers and other writers wait for the whole session.
+- **Speed** (``.venv/bin/python -m bench.warehouse_speed``, 2 cores, 1.3 kB tickets, table of 1,000,000 rows):
+  roughly 5,000 rows/s with one connection per 1,000-ticket page, 10,000 rows/s in a session and 15,000 rows/s
+  with 10,000-row batches, writer memory flat (≈280 MB RSS at 1M rows as at 100k). Per 1,000-ticket page in a
+  session: ~8 ms Arrow conversion, ~25 ms SQL (stored-version join, delete, insert), ~50 ms DuckDB commit (WAL
+  write, fsync, amortised checkpoints) — the commit, i.e. the bytes written (``_raw`` doubles them), dominates.
 """
 
 from .errors import BadRecordError, NotADuckDBFileError, WarehouseError, WarehouseLockedError

@@ -15,6 +15,10 @@ file at all, not even read-only. So:
   a time), then raise :class:`WarehouseLockedError` saying a sync is writing.
 - Before any write the file is checked: an existing file that is not a DuckDB database is never opened
   (:class:`NotADuckDBFileError`), and an unwritable location is reported (:class:`WarehouseError`).
+- Every connection attaches the file under the fixed catalog alias ``zd_warehouse`` (see ``_attach``), so
+  ``<schema>.<table>`` never collides with a catalog named after the file (``zendesk.duckdb`` + schema
+  ``zendesk``). Inside one process a second attach of the file is refused by DuckDB ("unique file handle
+  conflict") and is retried like a lock.
 """
 
 from __future__ import annotations
