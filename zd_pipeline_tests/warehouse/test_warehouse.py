@@ -6,8 +6,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from zd_pipeline.catalogue import STREAMS, TICKET_EVENTS, TICKETS, USERS
+from zd_pipeline.catalogue import ROUTING_ATTRIBUTES, STREAMS, TICKET_EVENTS, TICKETS, USERS
 from zd_pipeline.checkpoint import Checkpoint, ResumePoint
 from zd_pipeline.clock import ManualClock
 from zd_pipeline.warehouse import BadRecordError, PageResult, Warehouse, WarehouseError, sync_state
@@ -239,3 +241,42 @@ def test_a_session_applies_many_pages_on_one_connection_and_a_bad_page_costs_onl
         assert session.row_count("tickets") == 6
     assert wh.load_checkpoint("tickets", *WINDOW) == page_checkpoint("tickets", 6)
     assert [r[0] for r in rows(wh, "tickets", "id")] == [0, 1, 2, 3, 4, 5]
+
+
+def test_routing_events_keep_their_uuid_ids_and_are_append_only(wh: Warehouse) -> None:
+    event = {"id": "01HV-uuid-a", "type": "create", "time": "2024-05-01T10:00:00Z", "attribute_id": "skill-1"}
+    checkpoint = page_checkpoint("routing_attributes", 1)
+    wh.apply_page(ROUTING_ATTRIBUTES, [event], checkpoint)
+    again = [event | {"type": "update"}, event | {"id": "01HV-uuid-b", "time": "2024-05-01T10:00:01Z"}]
+    assert wh.apply_page(ROUTING_ATTRIBUTES, again, checkpoint) == PageResult(received=2, written=1, ignored=1)
+    assert rows(wh, "routing_attributes", "id, type, epoch(time)") == [
+        ("01HV-uuid-a", "create", 1714557600),
+        ("01HV-uuid-b", "create", 1714557601),
+    ]
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    pages=st.lists(
+        st.lists(st.tuples(st.integers(1, 8), st.integers(0, 5), st.sampled_from(["open", "solved"])), max_size=6),
+        min_size=1,
+        max_size=5,
+    )
+)
+def test_any_sequence_of_pages_leaves_the_newest_version_of_each_ticket(
+    tmp_path_factory: pytest.TempPathFactory, pages: list[list[tuple[int, int, str]]]
+) -> None:
+    wh = Warehouse(tmp_path_factory.mktemp("prop") / "p.duckdb")
+    truth: dict[int, tuple[int, str]] = {}
+    for page in pages:
+        newest: dict[int, tuple[int, str]] = {}
+        for ticket_id, version, status in page:  # inside a page: newest wins, ties → last
+            if ticket_id not in newest or version >= newest[ticket_id][0]:
+                newest[ticket_id] = (version, status)
+        for ticket_id, (version, status) in newest.items():  # across pages: not older wins (applied order)
+            if ticket_id not in truth or version >= truth[ticket_id][0]:
+                truth[ticket_id] = (version, status)
+        records = [ticket(i, BASE + v, status=s) for i, v, s in page]
+        wh.apply_page(TICKETS, records, CP)
+    stored = rows(wh, "tickets", "id, generated_timestamp, status") if truth else []
+    assert {r[0]: (r[1] - BASE, r[2]) for r in stored} == truth
