@@ -36,7 +36,7 @@ Design summary (copied into the README):
 - **Speed** (``.venv/bin/python -m bench.warehouse_speed``, 2 cores, 1.3 kB tickets, table of 1,000,000 rows):
   roughly 5,000 rows/s with one connection per 1,000-ticket page, 10,000 rows/s in a session and 15,000 rows/s
   with 10,000-row batches, writer memory flat (≈280 MB RSS at 1M rows as at 100k). Per 1,000-ticket page in a
-  session: ~8 ms Arrow conversion, ~25 ms SQL (stored-version join, delete, insert), ~50 ms DuckDB commit (WAL
+  session: ~10-20 ms Arrow conversion, ~20 ms SQL (stored-version join, delete, insert), ~50 ms DuckDB commit (WAL
   write, fsync, amortised checkpoints) — the commit, i.e. the bytes written (``_raw`` doubles them), dominates.
 """
 
