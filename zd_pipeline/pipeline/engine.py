@@ -97,20 +97,19 @@ def sync_streams(
 
 
 def _fetch(client: ZendeskClient, job: StreamJob, handoff: queue.Queue, stop: threading.Event) -> None:
-    """Fetcher thread: put ``(name, page)`` items, then ``(name, _DONE)`` or ``(name, exception)``."""
+    """Fetcher thread: put ``(name, page)`` items, then ``(name, _DONE)`` or ``(name, exception)``.
+
+    The client yields at least one page, an empty final one when the window holds nothing, so every stream's
+    checkpoint records that its window was covered.
+    """
     name = job.stream.name
     try:
-        if job.end_time > _start_epoch(job.start) or job.start.cursor is not None:
-            for page in client.iter_pages(job.stream, start=job.start, end_time=job.end_time):
-                if not _put(handoff, (name, page), stop):
-                    return
+        for page in client.iter_pages(job.stream, start=job.start, end_time=job.end_time):
+            if not _put(handoff, (name, page), stop):
+                return
         _put(handoff, (name, _DONE), stop)
     except BaseException as exc:  # reported to the writer, which decides; never lost in a thread
         _put(handoff, (name, exc), stop)
-
-
-def _start_epoch(start: ResumePoint) -> int:
-    return start.start_time if start.start_time is not None else 0
 
 
 def _put(handoff: queue.Queue, item: tuple, stop: threading.Event) -> bool:
@@ -136,8 +135,6 @@ def _write_all(
         job, result = jobs[name], results[name]
         if item is _DONE:
             running.discard(name)
-            if result.pages == 0:  # nothing in the window: still record that it was covered
-                _apply(warehouse, job, result, records=[], resume=job.start, hwm=None, end_of_stream=True)
         elif isinstance(item, BaseException):
             running.discard(name)
             result.error = item

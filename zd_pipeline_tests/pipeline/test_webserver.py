@@ -1,0 +1,65 @@
+"""Smoke test: the real dagster-webserver loads the code location and answers GraphQL."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+
+from zd_pipeline.catalogue import STREAMS
+
+QUERY = """
+{
+  assetNodes { assetKey { path } }
+  repositoriesOrError { ... on RepositoryConnection { nodes { sensors { name } schedules { name } } } }
+}
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_ready(url: str, process: subprocess.Popen, timeout: float = 90.0) -> None:
+    """Poll until the server answers (readiness of another process, not waiting for time to pass)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.stderr.read().decode()[-2000:]
+        try:
+            if httpx.get(f"{url}/server_info", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.25)
+    raise AssertionError("dagster-webserver did not become ready")
+
+
+def test_webserver_lists_every_asset_the_sensor_and_the_schedule(tmp_path) -> None:
+    port = _free_port()
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path), "ZD_DUCKDB_PATH": str(tmp_path / "zd.duckdb")}
+    command = [sys.executable, "-m", "dagster_webserver", "-m", "zd_pipeline.definitions"]
+    process = subprocess.Popen(
+        [*command, "-h", "127.0.0.1", "-p", str(port)],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(url, process)
+        data = httpx.post(f"{url}/graphql", json={"query": QUERY}, timeout=30).json()["data"]
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    assets = {"/".join(node["assetKey"]["path"]) for node in data["assetNodes"]}
+    assert {f"zendesk/{name}" for name in STREAMS} <= assets
+    repository = data["repositoriesOrError"]["nodes"][0]
+    assert {s["name"] for s in repository["sensors"]} >= {"zendesk_sync_sensor"}
+    assert {s["name"] for s in repository["schedules"]} == {"zendesk_daily_resync"}
