@@ -1,8 +1,10 @@
 """The Dagster code location: ``dagster dev -w workspace.yaml`` loads ``defs`` from here.
 
 Everything is built from the environment once (``zd_pipeline.settings``); the account's schema name is the asset
-key prefix, group and DuckDB schema, so a second account is a second call of :func:`build_definitions`' parts with
-its own schema and resource keys.
+key prefix, group, job name and DuckDB schema, so a second account is a second call of :func:`build_definitions`'
+parts with its own schema and resource keys. The graph reads as a story: raw ``zendesk`` tables (daily
+partitioned, synced by the sensor, checked after every sync) feed the ``analytics`` tables, which declarative
+automation rebuilds after each sync.
 """
 
 from __future__ import annotations
@@ -13,7 +15,10 @@ from collections.abc import Mapping
 import dagster as dg
 
 from zd_pipeline.catalogue import STREAMS
+from zd_pipeline.pipeline.analytics_assets import build_analytics_assets, build_analytics_automation_sensor
 from zd_pipeline.pipeline.assets import build_stream_assets
+from zd_pipeline.pipeline.checks import build_raw_checks
+from zd_pipeline.pipeline.jobs import build_analytics_job, build_sync_job
 from zd_pipeline.pipeline.partitions import daily_partitions
 from zd_pipeline.pipeline.resources import warehouse_resource_from_env, zendesk_resource_from_env
 from zd_pipeline.pipeline.schedules import build_daily_schedule
@@ -27,10 +32,16 @@ def build_definitions(env: Mapping[str, str] | None = None) -> dg.Definitions:
     account = settings.schema
     partitions_def = daily_partitions(settings.start_date)
     raw = build_stream_assets(account, partitions_def)
+    sync_job = build_sync_job(raw, account)
     return dg.Definitions(
-        assets=[raw],
-        sensors=[build_sync_sensor(raw, account, partitions_def, STREAMS.values(), settings.sensor_interval_seconds)],
-        schedules=[build_daily_schedule(raw, account)],
+        assets=[raw, *build_analytics_assets(account)],
+        asset_checks=build_raw_checks(account, settings.freshness_hours),
+        jobs=[sync_job, build_analytics_job()],
+        sensors=[
+            build_sync_sensor(sync_job, account, partitions_def, STREAMS.values(), settings.sensor_interval_seconds),
+            build_analytics_automation_sensor(),
+        ],
+        schedules=[build_daily_schedule(sync_job, account)],
         resources={"zendesk": zendesk_resource_from_env(env), "warehouse": warehouse_resource_from_env(env)},
     )
 

@@ -40,6 +40,7 @@ ENV_SCHEMA = "ZD_SCHEMA"
 ENV_START_DATE = "ZENDESK_START_DATE"
 ENV_DAGSTER_HOME = "DAGSTER_HOME"
 ENV_SENSOR_INTERVAL = "ZD_SENSOR_INTERVAL_SECONDS"
+ENV_FRESHNESS_HOURS = "ZD_FRESHNESS_HOURS"
 
 # Documented demo credentials: the simulator accepts these when the ZENDESK_* variables are unset, so the demo
 # and tests run with no setup. They open nothing but a local simulator.
@@ -53,6 +54,7 @@ DEFAULT_SCHEMA = "zendesk"
 DEFAULT_DAGSTER_HOME = PROJECT_ROOT / ".dagster_home"
 DEFAULT_HISTORY_DAYS = 90
 DEFAULT_SENSOR_INTERVAL_SECONDS = 300
+DEFAULT_FRESHNESS_HOURS = 6.0
 
 
 class SettingsError(ValueError):
@@ -74,6 +76,7 @@ class Settings:
     start_date: date = field(default_factory=lambda: default_start_date())
     dagster_home: Path = DEFAULT_DAGSTER_HOME
     sensor_interval_seconds: int = DEFAULT_SENSOR_INTERVAL_SECONDS
+    freshness_hours: float = DEFAULT_FRESHNESS_HOURS
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -96,6 +99,7 @@ class Settings:
             dagster_home=Path(get(ENV_DAGSTER_HOME) or DEFAULT_DAGSTER_HOME),
             sensor_interval_seconds=_positive_int(ENV_SENSOR_INTERVAL, get(ENV_SENSOR_INTERVAL))
             or DEFAULT_SENSOR_INTERVAL_SECONDS,
+            freshness_hours=parse_freshness_hours(get(ENV_FRESHNESS_HOURS)),
         )
 
 
@@ -117,6 +121,19 @@ def parse_requests_per_minute(raw: str | None) -> int:
         ) from None
     if value < 0:
         raise SettingsError(f"{ENV_REQUESTS_PER_MINUTE} must be 0 or more, got {value}")
+    return value
+
+
+def parse_freshness_hours(raw: str | None) -> float:
+    """How far (hours) a stream's high-water mark may lag behind now before its freshness check fails."""
+    if raw is None:
+        return DEFAULT_FRESHNESS_HOURS
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise SettingsError(f"{ENV_FRESHNESS_HOURS}={raw!r} must be a number of hours above 0, e.g. 6 or 0.5")
     return value
 
 

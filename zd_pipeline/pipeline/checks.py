@@ -31,9 +31,9 @@ from zd_pipeline.analytics import quality
 from zd_pipeline.catalogue import STREAMS, TICKET_EVENTS, TICKETS, Stream, to_epoch, to_iso
 from zd_pipeline.clock import Clock, SystemClock
 from zd_pipeline.pipeline.resources import WarehouseResource
+from zd_pipeline.settings import DEFAULT_FRESHNESS_HOURS
 from zd_pipeline.warehouse import Warehouse
 
-DEFAULT_FRESHNESS_HOURS = 6.0
 ROW_COUNT_KEYS = ("row_count", "dagster/row_count")
 WINDOW_END = "window_end"  # the raw assets' materialization metadata: the export's end bound, ISO-8601
 Outcome = tuple[bool, dict[str, object], dg.AssetCheckSeverity]  # a check's passed, metadata, severity

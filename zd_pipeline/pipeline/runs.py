@@ -16,7 +16,7 @@ import dagster as dg
 from zd_pipeline.catalogue import get_stream
 from zd_pipeline.definitions import build_definitions
 from zd_pipeline.pipeline.assets import SyncConfig, raw_asset_key, sync_op_name
-from zd_pipeline.pipeline.sensors import ACCOUNT_TAG
+from zd_pipeline.pipeline.jobs import ACCOUNT_TAG, ANALYTICS_JOB, sync_job_name
 from zd_pipeline.settings import Settings
 
 QUIET_LOGGERS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -44,7 +44,7 @@ def run_sync(
     settings = Settings.from_env(env)
     defs = build_definitions(env)
     account = settings.schema
-    job = defs.resolve_implicit_global_asset_job_def()
+    job = defs.resolve_job_def(sync_job_name(account))
     partitions_def = job.partitions_def
     keys = [raw_asset_key(account, get_stream(name)) for name in stream_names]
     run_config = {
@@ -61,6 +61,15 @@ def run_sync(
             "dagster/asset_partition_range_start": partitions_def.get_first_partition_key(),
             "dagster/asset_partition_range_end": partitions_def.get_last_partition_key(),
         },
+    )
+    return _outcome(result)
+
+
+def run_analytics(env: Mapping[str, str], instance: dg.DagsterInstance | None = None) -> SyncOutcome:
+    """Rebuild every analytics table in one run on the configured instance (what the automation sensor does)."""
+    job = build_definitions(env).resolve_job_def(ANALYTICS_JOB)
+    result = job.execute_in_process(
+        run_config=QUIET_LOGGERS, instance=instance or dg.DagsterInstance.get(), raise_on_error=False
     )
     return _outcome(result)
 

@@ -12,15 +12,15 @@ from datetime import timedelta
 
 import dagster as dg
 
-from zd_pipeline.pipeline.sensors import ACCOUNT_TAG
+from zd_pipeline.pipeline.jobs import ACCOUNT_TAG, SyncJob
 
 
-def build_daily_schedule(assets_def: dg.AssetsDefinition, account: str) -> dg.ScheduleDefinition:
+def build_daily_schedule(job: SyncJob, account: str) -> dg.ScheduleDefinition:
     @dg.schedule(
         name=f"{account}_daily_resync",
         cron_schedule="15 0 * * *",
         execution_timezone="UTC",
-        target=assets_def,
+        target=job,
         default_status=dg.DefaultScheduleStatus.RUNNING,
         description=f"Re-syncs yesterday's partition of every '{account}' stream (safety net for the sensor).",
     )

@@ -26,10 +26,10 @@ import dagster as dg
 
 from zd_pipeline.catalogue import Stream
 from zd_pipeline.pipeline.assets import SyncConfig, raw_asset_key, sync_op_name
+from zd_pipeline.pipeline.jobs import ACCOUNT_TAG, SyncJob
 from zd_pipeline.pipeline.metadata import HIGH_WATER_MARK_EPOCH
 from zd_pipeline.pipeline.partitions import partition_key_of
 
-ACCOUNT_TAG = "zd/account"
 IN_FLIGHT = [
     dg.DagsterRunStatus.QUEUED,
     dg.DagsterRunStatus.NOT_STARTED,
@@ -52,7 +52,7 @@ def account_run_in_flight(instance: dg.DagsterInstance, account: str) -> bool:
 
 
 def build_sync_sensor(
-    assets_def: dg.AssetsDefinition,
+    job: SyncJob,
     account: str,
     partitions_def: dg.TimeWindowPartitionsDefinition,
     streams: Iterable[Stream],
@@ -65,7 +65,7 @@ def build_sync_sensor(
         description=f"Keeps every Zendesk stream of '{account}' current from its high-water mark.",
         minimum_interval_seconds=interval_seconds,
         default_status=dg.DefaultSensorStatus.RUNNING,
-        target=assets_def,
+        target=job,
     )
     def _sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
         if account_run_in_flight(context.instance, account):

@@ -16,7 +16,7 @@ QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
 def _job(env):
-    return build_definitions(env).resolve_implicit_global_asset_job_def()
+    return build_definitions(env).resolve_job_def("zendesk_sync")
 
 
 def _busiest_day(simulator: Simulator) -> tuple[str, int, int]:
@@ -47,6 +47,8 @@ def test_each_stream_partition_equals_the_ground_truth_of_its_window(
     assert start <= meta["high_water_mark_epoch"].value < end
     assert meta["requests"].value >= meta["pages"].value >= 1
     assert meta["responses_429"].value == 0
+    checks = {(e.asset_key.path[-1], e.check_name): e.passed for e in result.get_asset_check_evaluations()}
+    assert all(checks[(name, "unique_non_null_ids")] for name in STREAMS), checks
 
 
 def test_rematerializing_a_partition_changes_nothing(pipeline_env, simulator, instance, warehouse) -> None:

@@ -13,8 +13,15 @@ def test_definitions_have_every_stream_the_sensor_and_the_schedule() -> None:
     assert {f"acme/{name}" for name in STREAMS} <= keys
     assert defs.resolve_sensor_def("acme_sync_sensor").default_status is dg.DefaultSensorStatus.RUNNING
     assert defs.resolve_schedule_def("acme_daily_resync").cron_schedule == "15 0 * * *"
-    job = defs.resolve_implicit_global_asset_job_def()
+    job = defs.resolve_job_def("acme_sync")
     assert job.partitions_def.get_first_partition_key() == "2026-11-01"
+    assert job.tags["zd/account"] == "acme"
+    assert {key.to_user_string() for key in job.asset_layer.executable_asset_keys} == {f"acme/{n}" for n in STREAMS}
+    checks = {(key.asset_key.path[-1], key.name) for key in job.asset_layer.asset_graph.asset_check_keys}
+    assert {(name, "unique_non_null_ids") for name in STREAMS} <= checks
+    assert defs.resolve_sensor_def("analytics_automation_sensor").default_status is dg.DefaultSensorStatus.RUNNING
+    analytics = {key.path[0] for key in defs.resolve_all_asset_keys()} - {"acme"}
+    assert analytics == {"analytics"}
 
 
 def test_secrets_are_bound_as_env_vars_never_as_values() -> None:

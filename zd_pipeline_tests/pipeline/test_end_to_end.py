@@ -11,7 +11,7 @@ from zd_pipeline_tests.pipeline.truth import assert_matches_truth, table_state
 
 def _run_sensor_request(defs: dg.Definitions, instance: dg.DagsterInstance) -> None:
     request = _tick(defs, instance, cursor=None).run_requests[0]
-    job = defs.resolve_implicit_global_asset_job_def()
+    job = defs.resolve_job_def("zendesk_sync")
     result = job.execute_in_process(
         instance=instance,
         asset_selection=request.asset_selection,

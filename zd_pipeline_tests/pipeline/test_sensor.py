@@ -16,7 +16,7 @@ RANGE_END = "dagster/asset_partition_range_end"
 
 
 def _full_sync(defs: dg.Definitions, instance: dg.DagsterInstance) -> None:
-    job = defs.resolve_implicit_global_asset_job_def()
+    job = defs.resolve_job_def("zendesk_sync")
     keys = job.partitions_def.get_partition_keys()
     tags = {RANGE_START: keys[0], RANGE_END: keys[-1]}
     assert job.execute_in_process(instance=instance, tags=tags, run_config=QUIET).success
@@ -63,14 +63,14 @@ def test_a_stream_is_polled_again_once_its_interval_has_passed(pipeline_env, ins
 def test_never_synced_streams_start_at_the_first_partition(pipeline_env, instance):
     defs = build_definitions(pipeline_env)
     request = _tick(defs, instance, cursor=None).run_requests[0]
-    first = defs.resolve_implicit_global_asset_job_def().partitions_def.get_first_partition_key()
+    first = defs.resolve_job_def("zendesk_sync").partitions_def.get_first_partition_key()
     assert request.tags[RANGE_START] == first
     assert request.run_config["ops"][sync_op_name("zendesk")]["config"]["resume_start_times"] == {}
 
 
 def test_no_request_while_a_run_of_the_account_is_in_progress(pipeline_env, instance):
     defs = build_definitions(pipeline_env)
-    job = defs.resolve_implicit_global_asset_job_def()
+    job = defs.resolve_job_def("zendesk_sync")
     # QUEUED runs need a code-server origin to be stored; the sensor treats QUEUED, NOT_STARTED, STARTING and
     # STARTED alike (one status filter), so a started run stands for all of them.
     running = instance.create_run_for_job(

@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     from zd_pipeline.catalogue import STREAMS
     from zd_pipeline.pipeline.commands.report import console, print_summary, sync_progress
     from zd_pipeline.pipeline.commands.sync import prepare_dagster_home
-    from zd_pipeline.pipeline.runs import run_sync
+    from zd_pipeline.pipeline.runs import run_analytics, run_sync
     from zd_pipeline.simulator import Simulator, serve
 
     try:
@@ -49,6 +49,12 @@ def run(args: argparse.Namespace) -> int:
     if not outcome.success:
         return 1
     _show_what_landed(settings)
+    console.print("Building the analytics tables (schema analytics) …")
+    analytics = run_analytics(os.environ)
+    if not analytics.success:
+        console.print(f"[red]Analytics failed:[/] {analytics.failure}")
+        return 1
+    _show_answers(settings)
     console.print(
         "\nOpen the Dagster UI on this data: `make simulator` in one terminal, `make dev` in another, then "
         "http://127.0.0.1:3000. Query the file with `duckdb -readonly data/zendesk.duckdb` or Python."
@@ -89,3 +95,15 @@ def _show_what_landed(settings: cfg.Settings) -> None:
     for row in rows:
         sample.add_row(*(str(v) for v in row))
     console.print(sample)
+
+
+def _show_answers(settings: cfg.Settings) -> None:
+    from zd_pipeline.analytics.answers import answers
+    from zd_pipeline.pipeline.commands.report import console
+    from zd_pipeline.warehouse import Warehouse
+
+    with Warehouse(settings.duckdb_path, schema=settings.schema).read() as con:
+        found = answers(con, "analytics", settings.schema)
+    console.print("\n[bold]What the analytics tables answer[/]")
+    for answer in found:
+        console.print(f"  {answer.question} [bold]{answer.answer}[/]")

@@ -64,9 +64,11 @@ def print_summary(outcome: SyncOutcome) -> None:
             f"{meta.get('row_count', 0):,}",
         )
     console.print(table)
-    for asset, check, passed, description in outcome.checks:
-        mark = "[green]pass[/]" if passed else "[red]FAIL[/]"
-        console.print(f"check {mark} {asset} {check}: {description}")
+    if outcome.checks:
+        failed = [c for c in outcome.checks if not c[2]]
+        console.print(f"Asset checks: {len(outcome.checks) - len(failed)} passed, {len(failed)} did not")
+        for asset, check, _passed, description in failed:
+            console.print(f"  [red]FAIL[/] {asset} {check}: {description}")
     if outcome.failure:
         console.print(f"[red]Sync failed:[/] {outcome.failure}")
 
