@@ -57,7 +57,9 @@ def run(args: argparse.Namespace) -> int:
     _show_answers(settings)
     console.print(
         "\nOpen the Dagster UI on this data: `make simulator` in one terminal, `make dev` in another, then "
-        "http://127.0.0.1:3000. Query the file with `duckdb -readonly data/zendesk.duckdb` or Python."
+        "http://127.0.0.1:3000. Query the file read-only, e.g. "
+        f"`duckdb -readonly {settings.duckdb_path} -cmd 'USE {_catalog(settings)}.{settings.schema}'` "
+        "(a three-part name, because the file and the schema share a name), or from Python."
     )
     return 0
 
@@ -107,3 +109,8 @@ def _show_answers(settings: cfg.Settings) -> None:
     console.print("\n[bold]What the analytics tables answer[/]")
     for answer in found:
         console.print(f"  {answer.question} [bold]{answer.answer}[/]")
+
+
+def _catalog(settings: cfg.Settings) -> str:
+    """DuckDB names an attached file's catalog after the file's stem."""
+    return settings.duckdb_path.stem
