@@ -131,7 +131,11 @@ def definition_metadata(table: AnalyticsTable, account: str, analytics: str) -> 
     with warnings.catch_warnings():  # code references are beta in Dagster 1.13; we accept that, silence the notice
         warnings.simplefilter("ignore", dg.BetaWarning)
         code = dg.CodeReferencesMetadataValue(
-            code_references=[dg.LocalFileCodeReference(file_path=str(table.source_file), line_number=_sql_line(table))]
+            code_references=[
+                dg.LocalFileCodeReference(
+                    file_path=str(table.source_file), line_number=_sql_line(table), label=f"SQL of {table.name}"
+                )
+            ]
         )
     return {
         "dagster/column_schema": dg.TableSchema(columns=columns),

@@ -65,6 +65,7 @@ def stream_spec(account: str, stream: Stream, partitions_def: dg.PartitionsDefin
         metadata={
             "dagster/column_schema": md.column_schema(stream),
             "dagster/table_name": f"{account}.{stream.table}",
+            "dagster/code_references": md.catalogue_reference(stream),
             "export_path": stream.time_path,
             "write_mode": stream.write_mode.value,
         },

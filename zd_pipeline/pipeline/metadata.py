@@ -6,11 +6,15 @@ reads ``row_count``. None of them ever holds a credential (URLs are logged witho
 
 from __future__ import annotations
 
+import inspect
 import time
+import warnings
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
 
+from zd_pipeline import catalogue
 from zd_pipeline.catalogue import Stream, to_iso
 from zd_pipeline.client import ZendeskClient
 from zd_pipeline.pipeline.engine import StreamJob, StreamResult
@@ -30,6 +34,21 @@ _BOOKKEEPING_COLUMNS = (
 def column_schema(stream: Stream) -> dg.TableSchema:
     columns = [dg.TableColumn(c.name, c.type, description=c.description or None) for c in stream.columns]
     return dg.TableSchema(columns=[*columns, *_BOOKKEEPING_COLUMNS])
+
+
+def catalogue_reference(stream: Stream) -> dg.CodeReferencesMetadataValue:
+    """A link (``dagster/code_references``) to the line of ``catalogue.py`` that declares ``stream``'s table.
+
+    The line is where the stream's name is first written in the module (1 when it cannot be found).
+    """
+    path = Path(inspect.getfile(catalogue))
+    text = path.read_text(encoding="utf-8")
+    offset = text.find(f'"{stream.name}"')
+    line = 1 if offset < 0 else text.count("\n", 0, offset) + 1
+    with warnings.catch_warnings():  # code references are beta in Dagster 1.13; we accept that, silence the notice
+        warnings.simplefilter("ignore", dg.BetaWarning)
+        reference = dg.LocalFileCodeReference(file_path=str(path), line_number=line, label="catalogue entry")
+        return dg.CodeReferencesMetadataValue(code_references=[reference])
 
 
 def stream_stats(client: ZendeskClient, stream_name: str) -> dict[str, int]:
