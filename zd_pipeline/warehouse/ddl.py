@@ -1,7 +1,8 @@
 """Table definitions, built from the catalogue alone (no per-stream code).
 
-Each stream gets one table ``"<schema>"."<stream.table>"`` keyed by its primary key (``id``): the catalogue's
-typed columns under Zendesk's field names, then four bookkeeping columns:
+Each stream gets one table ``"<schema>"."<stream.table>"`` keyed by its primary key (``id``, NOT NULL and unique
+by construction of the merge, with no index: see ``merge``): the catalogue's typed columns under Zendesk's field
+names, then four bookkeeping columns:
 
 - ``_raw JSON``: the whole record exactly as received, so no field is ever lost (schema drift lands here);
 - ``_synced_at TIMESTAMPTZ``: when the row was last written by a sync;
@@ -69,11 +70,12 @@ def table_columns(stream: Stream) -> tuple[Column, ...]:
 
 
 def create_table_sql(schema: str, stream: Stream) -> str:
-    columns = ",\n  ".join(f"{quote(c.name)} {c.type}" for c in table_columns(stream))
-    return (
-        f"CREATE TABLE IF NOT EXISTS {qualified(schema, stream.table)} (\n  {columns},\n"
-        f"  PRIMARY KEY ({quote(stream.primary_key)})\n)"
+    """The stream's table: ``id NOT NULL`` but no PRIMARY KEY (see ``merge`` for why ids stay unique without one
+    and what its index cost)."""
+    columns = ",\n  ".join(
+        f"{quote(c.name)} {c.type}{' NOT NULL' if c.name == stream.primary_key else ''}" for c in table_columns(stream)
     )
+    return f"CREATE TABLE IF NOT EXISTS {qualified(schema, stream.table)} (\n  {columns}\n)"
 
 
 def create_sync_state_sql(schema: str) -> str:

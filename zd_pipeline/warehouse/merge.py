@@ -1,18 +1,25 @@
-"""Apply one converted page (an Arrow table) to its stream's table, set-based, inside the caller's transaction.
+"""Apply one converted batch (an Arrow table of one or more pages) to its stream's table, set-based, inside the
+caller's transaction.
 
 Steps, all bulk:
 
-1. Duplicates inside the page are resolved first (in Arrow): per id the newest ``_ordering_ts`` is kept, ties →
-   the last one in the page.
-2. UPSERT streams, newest wins: the stored ``_ordering_ts`` of the page's ids is read (two narrow columns), and each
-   record is classified: new → insert; newer than stored → replace; older → ignore; equally new → replace only if
-   its ``_raw`` differs from the stored one (Zendesk timestamps have one-second granularity, so two changes can
-   share a second; the later-applied wins, while re-applying an identical page writes nothing). Replaced rows are
-   deleted by id and the winners inserted in one ``INSERT ... SELECT`` from Arrow.
-3. APPEND streams: the page's rows whose id is not stored yet are inserted; a stored event is never rewritten.
+1. Duplicates inside the batch are resolved first (in Arrow): per id the newest ``_ordering_ts`` is kept, ties →
+   the last one in the batch (pages keep their order, so a later page's record is the later one).
+2. One join reads what the table stores for the batch's ids: ``_ordering_ts`` and the ``rowid`` (two narrow
+   columns; the table has no index, the hash join over its ``id`` column is the lookup).
+3. UPSERT streams, newest wins: each record is classified (in Arrow): new → insert; newer than stored → replace;
+   older → ignore; equally new → replace only if its ``_raw`` differs from the stored one (Zendesk timestamps have
+   one-second granularity, so two changes can share a second; the later-applied wins, while re-applying an
+   identical page writes nothing). Replaced rows are deleted by ``rowid`` and the winners inserted in one
+   ``INSERT ... SELECT`` from Arrow.
+4. APPEND streams: the rows whose id is not stored yet are inserted; a stored event is never rewritten.
 
-Why not ``INSERT ... ON CONFLICT DO UPDATE``: measured on this machine it took ~0.5 s per 1,000 tickets against a
-1,000,000-row table, while delete-then-insert takes a small fraction of that (bench/warehouse_speed.py).
+Ids stay unique without a PRIMARY KEY because every write goes through this merge under the single-writer lock:
+the batch is unique after step 1 and a stored id is only ever replaced (deleted, then re-inserted) in the same
+transaction. Measured on this machine (bench/warehouse_speed.py): maintaining the ART index of a PRIMARY KEY over
+1,000,000 tickets made every batch slower, its checkpoints rewrite the table's last row group instead of
+appending a new one, and its memory grows with the table; ``INSERT ... ON CONFLICT DO UPDATE`` (which needs that
+index) took ~0.5 s per 1,000 tickets.
 """
 
 from __future__ import annotations
@@ -28,90 +35,110 @@ from .ddl import qualified, quote, table_columns
 
 STAGED = "_zd_staged_page"
 _KEYS = "_zd_staged_keys"
+_ROWIDS = "_zd_staged_rowids"
+_WRITE = "_zd_write"
 
 
-def apply_staged(con: duckdb.DuckDBPyConnection, schema: str, stream: Stream, page: pa.Table, synced_at: float) -> int:
-    """Write ``page`` (from :func:`page_to_arrow`) into the stream's table; returns rows inserted or replaced."""
+def apply_staged(
+    con: duckdb.DuckDBPyConnection, schema: str, stream: Stream, page: pa.Table, synced_at: float
+) -> pa.Array:
+    """Write ``page`` (from :func:`page_to_arrow`) into the stream's table; returns the ``_pos`` of every row
+    inserted or replaced, in page order.
+
+    The page is never copied in Python: the decisions are boolean masks, and DuckDB reads only the winning rows
+    (``WHERE _zd_write``) straight from the registered Arrow table.
+    """
     if page.num_rows == 0:
-        return 0
+        return pa.array([], pa.int32())
     key = stream.primary_key
-    page = newest_per_id(page, key)
-    stored = _StoredRows(con, qualified(schema, stream.table), key)
-    stored_ts = stored.ordering(page)
+    table = qualified(schema, stream.table)
+    keep = newest_per_id(page, key)
+    stored_ts, stored_rowid = _stored(con, table, key, page)
+    new = pc.is_null(stored_ts)
     if stream.write_mode is WriteMode.APPEND:
-        winners = page.filter(pc.is_null(stored_ts))
+        winners = pc.and_(new, keep)
     else:
-        incoming = page.column("_ordering_ts")
-        replace = pc.fill_null(pc.greater(incoming, stored_ts), False)
-        tie = pc.fill_null(pc.equal(incoming, stored_ts), False)
+        incoming = page.column("_ordering_ts").combine_chunks()
+        replace = pc.and_(pc.fill_null(pc.greater(incoming, stored_ts), False), keep)
+        tie = pc.and_(pc.fill_null(pc.equal(incoming, stored_ts), False), keep)
         if pc.any(tie).as_py():
-            replace = pc.or_(replace, stored.raw_differs(page, tie))
+            replace = pc.or_(replace, _raw_differs(con, table, page, tie, stored_rowid))
         if pc.any(replace).as_py():
-            stored.delete(page.filter(replace).select([key]))
-        winners = page.filter(pc.or_(pc.is_null(stored_ts), replace))
-    if winners.num_rows:
-        _with_registered(con, STAGED, winners, insert_sql(schema, stream), [synced_at])
-    return winners.num_rows
+            rowids = pa.table({"rid": pc.filter(stored_rowid, replace)})
+            _with_registered(con, _ROWIDS, rowids, f"DELETE FROM {table} WHERE rowid IN (SELECT rid FROM {_ROWIDS})")
+        winners = pc.or_(pc.and_(new, keep), replace)
+    if pc.any(winners).as_py():
+        staged = page.append_column(_WRITE, winners)
+        _with_registered(con, STAGED, staged, insert_sql(schema, stream), [synced_at])
+    return pc.filter(page.column(POSITION).combine_chunks(), winners)
 
 
 def insert_sql(schema: str, stream: Stream) -> str:
-    """``INSERT`` of every staged row; its only parameter is the sync time (epoch seconds)."""
+    """``INSERT`` of the staged rows flagged ``_zd_write``; its only parameter is the sync time (epoch seconds)."""
     columns = table_columns(stream)
     names = ", ".join(quote(c.name) for c in columns)
     selected = ", ".join("to_timestamp(?)" if c.name == "_synced_at" else sql_expression(c) for c in columns)
-    return f"INSERT INTO {qualified(schema, stream.table)} ({names}) SELECT {selected} FROM {STAGED}"
+    return f"INSERT INTO {qualified(schema, stream.table)} ({names}) SELECT {selected} FROM {STAGED} WHERE {_WRITE}"
 
 
-def newest_per_id(page: pa.Table, key: str) -> pa.Table:
-    """One row per id: the newest ``_ordering_ts``, ties → the last in the page. Unchanged when ids are unique."""
+def newest_per_id(page: pa.Table, key: str) -> pa.Array:
+    """A mask keeping one row per id: the newest ``_ordering_ts``, ties → the largest ``_pos`` (the later record).
+    All true when ids are unique."""
     ids = page.column(key)
     if pc.count_distinct(ids).as_py() == page.num_rows:
-        return page
-    best: dict[object, tuple[int, int]] = {}
-    orderings = page.column("_ordering_ts").to_pylist()
-    for position, (identifier, ordering) in enumerate(zip(ids.to_pylist(), orderings, strict=True)):
-        current = best.get(identifier)
-        if current is None or ordering >= current[0]:
-            best[identifier] = (ordering, position)
-    return page.take(sorted(position for _, position in best.values()))
+        return pa.array([True] * page.num_rows, pa.bool_())
+    order = pc.sort_indices(page, [(key, "ascending"), ("_ordering_ts", "ascending"), (POSITION, "ascending")])
+    sorted_ids = pc.take(ids, order).combine_chunks()
+    # the last row of each run of equal ids is that id's winner
+    last = pc.not_equal(sorted_ids.slice(0, len(sorted_ids) - 1), sorted_ids.slice(1))
+    winners = pc.filter(order, pa.concat_arrays([last, pa.array([True])]))
+    return pc.is_in(pa.array(range(page.num_rows), pa.uint64()), value_set=winners.cast(pa.uint64()))
 
 
-class _StoredRows:
-    """Narrow reads of what the table already holds for a page's ids (inside the caller's transaction)."""
+def _stored(con: duckdb.DuckDBPyConnection, table: str, key: str, page: pa.Table) -> tuple[pa.Array, pa.Array]:
+    """Per page row (aligned): the stored ``_ordering_ts`` and ``rowid``, null where the id is not stored."""
+    name = quote(key)
+    sql = (
+        f"SELECT k.{POSITION} AS pos, t._ordering_ts AS ts, t.rowid AS rid "
+        f"FROM {_KEYS} k JOIN {table} t ON t.{name} = k.{name}"
+    )
+    con.register(_KEYS, page.select([key, POSITION]))
+    try:
+        found = con.sql(sql).to_arrow_table()
+    finally:
+        con.unregister(_KEYS)
+    where = pc.index_in(page.column(POSITION).combine_chunks(), value_set=found.column("pos").combine_chunks())
+    return _take(found.column("ts"), where), _take(found.column("rid"), where)
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, table: str, key: str) -> None:
-        self.con, self.table, self.key = con, table, key
 
-    def ordering(self, page: pa.Table) -> pa.Array:
-        """The stored ``_ordering_ts`` per page row, aligned with the page (null where the id is not stored)."""
-        key = quote(self.key)
-        sql = f"SELECT k.{POSITION}, t._ordering_ts FROM {_KEYS} k JOIN {self.table} t ON t.{key} = k.{key}"
-        found = _with_registered(self.con, _KEYS, page.select([self.key, POSITION]), sql)
-        row_of = {position: row for row, position in enumerate(page.column(POSITION).to_pylist())}
-        aligned: list[int | None] = [None] * page.num_rows
-        for position, ordering in found:
-            aligned[row_of[position]] = ordering
-        return pa.array(aligned, pa.int64())
+def _raw_differs(
+    con: duckdb.DuckDBPyConnection, table: str, page: pa.Table, tie: pa.Array, stored_rowid: pa.Array
+) -> pa.Array:
+    """Per page row: True where ``tie`` holds and the stored ``_raw`` differs from the incoming one.
 
-    def raw_differs(self, page: pa.Table, tie: pa.Array) -> pa.Array:
-        """Per page row: True where ``tie`` holds and the stored ``_raw`` differs from the incoming one.
+    Reads ``_raw`` of those rows only (by ``rowid``), never the whole column.
+    """
+    rowids = pc.filter(stored_rowid, tie)
+    sql = f"SELECT rowid AS rid, _raw::VARCHAR AS raw FROM {table} WHERE rowid IN (SELECT rid FROM {_ROWIDS})"
+    con.register(_ROWIDS, pa.table({"rid": rowids}))
+    try:
+        found = con.sql(sql).to_arrow_table()
+    finally:
+        con.unregister(_ROWIDS)
+    stored_raw = _take(found.column("raw"), pc.index_in(rowids, value_set=found.column("rid").combine_chunks()))
+    incoming = pc.filter(_storage(page.column("_raw")), tie)
+    differs_at_ties = pc.fill_null(pc.not_equal(incoming, stored_raw.cast(pa.large_string())), True)
+    return pc.replace_with_mask(pa.array([False] * page.num_rows, pa.bool_()), tie, differs_at_ties)
 
-        Reads ``_raw`` of those ids only (an ``IN`` list the primary-key index answers), never the whole column.
-        """
-        positions = [row for row, flag in enumerate(tie.to_pylist()) if flag]
-        ties = page.take(positions)
-        ids = ties.column(self.key).to_pylist()
-        placeholders = ", ".join("?" * len(ids))
-        sql = f"SELECT {quote(self.key)}, _raw FROM {self.table} WHERE {quote(self.key)} IN ({placeholders})"
-        stored = dict(self.con.execute(sql, ids).fetchall())
-        differs = [False] * page.num_rows
-        for row, identifier, raw in zip(positions, ids, ties.column("_raw").to_pylist(), strict=True):
-            differs[row] = stored.get(identifier) != raw
-        return pa.array(differs, pa.bool_())
 
-    def delete(self, ids: pa.Table) -> None:
-        key = quote(self.key)
-        _with_registered(self.con, _KEYS, ids, f"DELETE FROM {self.table} WHERE {key} IN (SELECT {key} FROM {_KEYS})")
+def _take(column: pa.ChunkedArray, indices: pa.Array) -> pa.Array:
+    return pc.take(column.combine_chunks(), indices)
+
+
+def _storage(column: pa.ChunkedArray) -> pa.Array:
+    """The plain string storage of a JSON extension column."""
+    array = column.combine_chunks()
+    return array.storage if isinstance(array, pa.ExtensionArray) else array
 
 
 def _with_registered(

@@ -30,7 +30,8 @@ def test_ensure_tables_builds_every_catalogue_table_with_typed_columns_and_is_id
                 (c.name, "TIMESTAMP WITH TIME ZONE" if c.type == "TIMESTAMPTZ" else c.type)
                 for c in table_columns(stream)
             ]
-            assert described[0][:2] == ("id", stream.id_type) and described[0][3] == "PRI"
+            # NOT NULL, and unique by construction of the merge (no index: see warehouse.merge and the tests below)
+            assert described[0][:3] == ("id", stream.id_type, "NO")
         assert con.execute("SELECT count(*) FROM zendesk._sync_state").fetchone() == (0,)
 
 
@@ -261,11 +262,13 @@ def test_routing_events_keep_their_uuid_ids_and_are_append_only(wh: Warehouse) -
         st.lists(st.tuples(st.integers(1, 8), st.integers(0, 5), st.sampled_from(["open", "solved"])), max_size=6),
         min_size=1,
         max_size=5,
-    )
+    ),
+    batch_size=st.integers(1, 3),
 )
 def test_any_sequence_of_pages_leaves_the_newest_version_of_each_ticket(
-    tmp_path_factory: pytest.TempPathFactory, pages: list[list[tuple[int, int, str]]]
+    tmp_path_factory: pytest.TempPathFactory, pages: list[list[tuple[int, int, str]]], batch_size: int
 ) -> None:
+    """Applied one by one or ``batch_size`` pages per transaction: the same newest version of each id, once."""
     wh = Warehouse(tmp_path_factory.mktemp("prop") / "p.duckdb")
     truth: dict[int, tuple[int, str]] = {}
     for page in pages:
@@ -276,7 +279,33 @@ def test_any_sequence_of_pages_leaves_the_newest_version_of_each_ticket(
         for ticket_id, (version, status) in newest.items():  # across pages: not older wins (applied order)
             if ticket_id not in truth or version >= truth[ticket_id][0]:
                 truth[ticket_id] = (version, status)
-        records = [ticket(i, BASE + v, status=s) for i, v, s in page]
-        wh.apply_page(TICKETS, records, CP)
+    records = [[ticket(i, BASE + v, status=s) for i, v, s in page] for page in pages]
+    for first in range(0, len(records), batch_size):
+        batch = records[first : first + batch_size]
+        results = wh.apply_pages(TICKETS, batch, CP)
+        assert [r.received for r in results] == [len(p) for p in batch]
     stored = rows(wh, "tickets", "id, generated_timestamp, status") if truth else []
+    assert len(stored) == len({r[0] for r in stored})  # ids stay unique without a primary key
     assert {r[0]: (r[1] - BASE, r[2]) for r in stored} == truth
+
+
+def test_a_batch_of_pages_commits_with_the_last_checkpoint_and_counts_per_page(wh: Warehouse) -> None:
+    wh.apply_page(TICKETS, [ticket(1, BASE + 5, status="stored")], CP)
+    pages = [
+        [ticket(1, BASE + 6, status="newer"), ticket(2, BASE + 1)],  # 1 replaced later in the batch, 2 kept
+        [ticket(1, BASE + 7, status="newest"), ticket(3, BASE + 1, status="old")],
+        [ticket(3, BASE + 1, status="same second, later page"), ticket(2, BASE)],  # 2 older: ignored
+    ]
+    results = wh.apply_pages(TICKETS, pages, page_checkpoint("tickets", 3))
+    assert results == [
+        PageResult(received=2, written=1, ignored=1),
+        PageResult(received=2, written=1, ignored=1),
+        PageResult(received=2, written=1, ignored=1),
+    ]
+    assert rows(wh, "tickets", "id, status") == [(1, "newest"), (2, "open"), (3, "same second, later page")]
+    assert wh.load_checkpoint("tickets", *WINDOW) == page_checkpoint("tickets", 3)
+    again = wh.apply_pages(TICKETS, pages, page_checkpoint("tickets", 3))  # a resume re-reading the batch
+    assert sum(r.written for r in again) == 0 and rows(wh, "tickets", "id, status")[0] == (1, "newest")
+    with pytest.raises(BadRecordError):  # one bad page: nothing of the batch, checkpoint unchanged
+        wh.apply_pages(TICKETS, [[ticket(4, BASE)], [{"id": 5}]], page_checkpoint("tickets", 5))
+    assert wh.row_count("tickets") == 3 and wh.load_checkpoint("tickets", *WINDOW) == page_checkpoint("tickets", 3)
