@@ -62,6 +62,9 @@ class ClientConfig:
     - ``requests_per_minute``: the client's own budget per export endpoint (10 by default, 30 with the High Volume
       add-on); 0 turns the client's throttle off (429s are still honoured).
     - ``timeout``: seconds per request; ``max_retries``: retries per request for transient failures.
+    - ``max_rate_limit_waits``: 429s that named their wait (``Retry-After``) a request may sit out. They do not
+      spend ``max_retries``: waiting is exactly what Zendesk asks for, and a storm caused by another integration
+      sharing the account's budget can outlast six retries without anything being wrong.
     - ``backoff_base`` / ``backoff_max``: the exponential back-off's first step and ceiling, in seconds.
     """
 
@@ -72,6 +75,7 @@ class ClientConfig:
     requests_per_minute: int = 10
     timeout: float = 30.0
     max_retries: int = 6
+    max_rate_limit_waits: int = 100
     backoff_base: float = 1.0
     backoff_max: float = 60.0
     user_agent: str = "zd-pipeline/0.1"
@@ -90,9 +94,15 @@ class ClientConfig:
             )
         if not isinstance(self.auth, ApiTokenAuth | OAuthAuth):
             raise ValueError("ClientConfig.auth must be ApiTokenAuth(email, token) or OAuthAuth(token)")
-        _check_int("per_page", self.per_page, 1, MAX_PER_PAGE)
+        per_page = self.per_page
+        if isinstance(per_page, bool) or not isinstance(per_page, int) or not 1 <= per_page <= MAX_PER_PAGE:
+            raise ValueError(
+                f"per_page={self.per_page!r} is out of range: Zendesk's incremental exports serve 1 to {MAX_PER_PAGE} "
+                f"records a page; use {MAX_PER_PAGE} (the default) unless pages time out"
+            )
         _check_int("requests_per_minute", self.requests_per_minute, 0, None)
         _check_int("max_retries", self.max_retries, 0, 100)
+        _check_int("max_rate_limit_waits", self.max_rate_limit_waits, 0, 10_000)
         for name in ("timeout", "backoff_base", "backoff_max"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:

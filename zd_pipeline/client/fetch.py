@@ -3,6 +3,8 @@
 What is retried and what is not (Zendesk's documented behaviour plus our assumptions):
 
 - 429: wait ``Retry-After`` seconds (Zendesk always sends it on a 429; without it, the back-off), then retry.
+  Waits the server named do not spend ``max_retries`` (a long storm is normal when other integrations share the
+  account's budget); ``max_rate_limit_waits`` of them per request is the bound.
 - 5xx, timeouts, connection errors and resets, and a JSON body that does not parse (Zendesk and proxies sometimes
   cut bodies short): retry with exponential back-off and jitter, at most ``max_retries`` times per page. After a
   timeout the caller's ``PageSize`` is halved, as the reference recommends ("progressively back off on
@@ -77,11 +79,14 @@ class PageRequest:
 class _Transient(Exception):
     """A failure worth retrying; ``retry_after`` overrides the back-off when the server named a wait."""
 
-    def __init__(self, reason: str, *, retry_after: float | None = None, timeout: bool = False) -> None:
+    def __init__(
+        self, reason: str, *, retry_after: float | None = None, timeout: bool = False, rate_limited: bool = False
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
         self.timeout = timeout
+        self.rate_limited = rate_limited
 
 
 class Fetcher:
@@ -137,7 +142,7 @@ class Fetcher:
 
     def get(self, request: PageRequest, page_size: PageSize | None = None) -> tuple[dict, str]:
         """GET one page and return its parsed JSON object and the URL sent. Retries transient failures."""
-        retries = 0
+        retries = waits = 0
         while True:
             params = dict(request.params)
             if page_size is not None:
@@ -151,14 +156,26 @@ class Fetcher:
                 except _Transient as transient:
                     failure = transient
             # Out of the endpoint's slot: another thread's request may go while this one backs off.
-            if retries >= self._config.max_retries:
+            told_to_wait = failure.rate_limited and failure.retry_after is not None
+            if told_to_wait and waits >= self._config.max_rate_limit_waits:
                 raise RetriesExhaustedError(
-                    f"gave up after {retries + 1} attempts; last failure: {failure.reason}. Zendesk or the "
+                    f"gave up after waiting out {waits} rate-limit responses (429 with Retry-After): the account's "
+                    "API budget is used up by other integrations too; lower ZENDESK_REQUESTS_PER_MINUTE or sync "
+                    "when the account is quieter",
+                    stream=request.stream,
+                    url=url,
+                )
+            if not told_to_wait and retries >= self._config.max_retries:
+                raise RetriesExhaustedError(
+                    f"gave up after {retries + waits + 1} attempts; last failure: {failure.reason}. Zendesk or the "
                     "network is failing persistently: retry later, or raise max_retries/timeout",
                     stream=request.stream,
                     url=url,
                 )
-            retries += 1
+            if told_to_wait:
+                waits += 1
+            else:
+                retries += 1
             self._stats.add(request.stream, "retries")
             if failure.timeout and page_size is not None:
                 page_size.after_timeout()
@@ -167,8 +184,8 @@ class Fetcher:
                 "%s: %s; retry %d of %d in %.1f s (GET %s)",
                 request.stream,
                 failure.reason,
-                retries,
-                self._config.max_retries,
+                waits if told_to_wait else retries,
+                self._config.max_rate_limit_waits if told_to_wait else self._config.max_retries,
                 wait,
                 url,
             )
@@ -192,7 +209,7 @@ class Fetcher:
             return self._parse(response, stream, url)
         if status == 429:
             self._stats.add(stream, "responses_429")
-            raise _Transient("429 Too Many Requests", retry_after=_retry_after(response))
+            raise _Transient("429 Too Many Requests", retry_after=_retry_after(response), rate_limited=True)
         if status >= 500:
             raise _Transient(f"HTTP {status} from Zendesk")
         raise _client_error(response, stream, url)

@@ -3,10 +3,20 @@
 Used by ``zd-pipeline sync`` / ``demo`` and the benchmarks. The run executes in this process (so streams page
 concurrently in threads and one writer holds the DuckDB file), but it is recorded on ``DagsterInstance.get()``:
 the UI, the sensor and the asset checks see it like any other run.
+
+An in-process run does not pass through the instance's run queue, so ``dagster.yaml``'s one-sync-per-account
+limit cannot hold it back. :func:`run_sync` therefore looks first: a sync of the same account still in progress
+makes it fail at once with a message naming that run (two syncs started at the very same instant may both pass
+this look; they then take turns page by page under the warehouse's writer lock, and nothing is lost). Every run
+started here is tagged with its process id and host, so a run whose process was killed (SIGKILL, power loss)
+is recognised by the next sync on that host, marked failed with a message saying so, and no longer blocks the
+sensor, which requests nothing while a run of the account looks in progress.
 """
 
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +30,14 @@ from zd_pipeline.pipeline.jobs import ACCOUNT_TAG, ANALYTICS_JOB, sync_job_name
 from zd_pipeline.settings import Settings
 
 QUIET_LOGGERS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+PID_TAG = "zd/pid"
+HOST_TAG = "zd/host"
+IN_PROGRESS = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+]
 
 
 @dataclass
@@ -39,30 +57,101 @@ def run_sync(
     *,
     full_refresh: bool = False,
     instance: dg.DagsterInstance | None = None,
+    resource_config: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> SyncOutcome:
-    """Materialize ``stream_names`` over every partition from the start date to today, in one run."""
+    """Materialize ``stream_names`` over every partition from the start date to today, in one run.
+
+    ``resource_config`` overrides resource fields for this run, e.g. ``{"zendesk": {"per_page": 100}}``; the
+    other fields keep their bindings (secrets stay ``EnvVar``s, so nothing secret is stored). When another sync
+    of the account is in progress, nothing runs and the outcome's ``failure`` names that run.
+    """
     settings = Settings.from_env(env)
-    defs = build_definitions(env)
+    defs = _with_resources(build_definitions(env), resource_config or {})
     account = settings.schema
+    instance = instance or dg.DagsterInstance.get()
+    busy = claim_account(instance, account)
+    if busy is not None:
+        return SyncOutcome(success=False, run_id="", failure=busy)
     job = defs.resolve_job_def(sync_job_name(account))
     partitions_def = job.partitions_def
     keys = [raw_asset_key(account, get_stream(name)) for name in stream_names]
-    run_config = {
+    run_config: dict[str, Any] = {
         **QUIET_LOGGERS,
         "ops": {sync_op_name(account): {"config": SyncConfig(full_refresh=full_refresh).model_dump()}},
     }
     result = job.execute_in_process(
         run_config=run_config,
-        instance=instance or dg.DagsterInstance.get(),
+        instance=instance,
         asset_selection=keys,
         raise_on_error=False,
         tags={
             ACCOUNT_TAG: account,
+            PID_TAG: str(os.getpid()),
+            HOST_TAG: socket.gethostname(),
             "dagster/asset_partition_range_start": partitions_def.get_first_partition_key(),
             "dagster/asset_partition_range_end": partitions_def.get_last_partition_key(),
         },
     )
     return _outcome(result)
+
+
+def _with_resources(defs: dg.Definitions, overrides: Mapping[str, Mapping[str, Any]]) -> dg.Definitions:
+    """``defs`` with some resource fields replaced. Not through run config: a resource given run config loses
+    the ``EnvVar`` bindings of the fields it does not repeat (the credentials)."""
+    if not overrides:
+        return defs
+    resources = dict(defs.resources or {})
+    for key, fields in overrides.items():
+        old = resources[key]
+        current = {name: getattr(old, name) for name in type(old).model_fields}
+        resources[key] = type(old)(**{**current, **fields})
+    return dg.Definitions(
+        assets=defs.assets,
+        asset_checks=defs.asset_checks,
+        jobs=defs.jobs,
+        sensors=defs.sensors,
+        schedules=defs.schedules,
+        resources=resources,
+    )
+
+
+def claim_account(instance: dg.DagsterInstance, account: str) -> str | None:
+    """``None`` when no sync of ``account`` is in progress, else a message naming the run to wait for.
+
+    In-progress runs started by a process of this host that no longer exists are marked failed first (with a
+    message saying their process died): they will never finish, and would otherwise block the sensor forever.
+    """
+    runs = instance.get_runs(filters=dg.RunsFilter(tags={ACCOUNT_TAG: account}, statuses=IN_PROGRESS))
+    for run in runs:
+        pid, host = run.tags.get(PID_TAG), run.tags.get(HOST_TAG)
+        if pid is None or host != socket.gethostname():
+            return _busy_message(account, run, "launched by Dagster")
+        if _process_alive(int(pid)):
+            return _busy_message(account, run, f"process {pid}")
+        instance.report_run_failed(
+            run,
+            message=f"the process running this sync (pid {pid} on {host}) died without finishing it (killed or "
+            "crashed); every page it committed is kept and the next sync resumes from its checkpoints",
+        )
+    return None
+
+
+def _busy_message(account: str, run: dg.DagsterRun, by: str) -> str:
+    return (
+        f"another sync of account {account!r} is in progress (run {run.run_id[:8]}, {by}, status "
+        f"{run.status.value}): wait for it to finish and sync again; if it is stuck, terminate it in the Dagster "
+        "UI (Runs)"
+    )
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def run_analytics(env: Mapping[str, str], instance: dg.DagsterInstance | None = None) -> SyncOutcome:
