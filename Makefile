@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8765
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: venv demo test lint dev bench bench-quick simulator clean
+.PHONY: venv demo test lint dev bench bench-quick simulator screenshot clean
 
 $(BIN)/zd-pipeline: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,15 @@ bench: venv
 
 bench-quick: venv
 	$(BIN)/python -m bench.run --quick
+
+## docs/asset-graph.png: the Dagster UI's asset graph after a small demo sync, taken in headless Chromium
+## (Debian's `chromium` package: installed here when run as root with apt-get, otherwise named for you to install).
+screenshot: venv
+	@command -v chromium >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			apt-get install -y chromium || { apt-get update && apt-get install -y chromium; }; \
+		else echo "make screenshot needs Debian's Chromium: sudo apt-get install -y chromium" >&2; exit 2; fi; }
+	$(BIN)/python docs/screenshot.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
