@@ -7,7 +7,11 @@ benchmarks all call it). Its contract:
   client throttles per path) and hands pages over a small bounded queue, so the next page is fetched while the
   previous one is written and memory stays flat (at most a few pages in flight).
 - The calling thread is the only writer: it applies each page *and* its checkpoint in one warehouse
-  transaction, so a process killed at any instant loses nothing and a resume re-reads at most one page.
+  transaction, so a process killed at any instant loses nothing and a resume re-reads at most a few pages.
+  When the writer falls behind, the pages of a stream already waiting in the queue are applied together in one
+  transaction (``Warehouse.apply_pages``) with the checkpoint of the last of them: opening the file, the commit
+  and DuckDB's checkpoint are paid once per batch. A batch is never waited for (no added latency) and never
+  larger than the queue, so memory stays bounded.
 - A failing stream does not stop the others; its error is reported in its result and every page it committed
   stays committed. A failing write (say, the DuckDB file is locked) stops every fetcher and is raised.
 """
@@ -26,7 +30,7 @@ from zd_pipeline.checkpoint import Checkpoint, ResumePoint
 from zd_pipeline.client import Page, ZendeskClient
 from zd_pipeline.warehouse import PageResult, Warehouse
 
-_QUEUE_PAGES_PER_STREAM = 2
+_QUEUE_PAGES_PER_STREAM = 4
 
 # One record per applied page, with ``extra`` fields ``stream``, ``records``, ``written`` and
 # ``high_water_mark``: the CLI's progress display listens here (progress is just logging).
@@ -131,51 +135,70 @@ def _write_all(
 ) -> None:
     running = set(jobs)
     while running:
-        name, item = handoff.get()
-        job, result = jobs[name], results[name]
-        if item is _DONE:
-            running.discard(name)
-        elif isinstance(item, BaseException):
-            running.discard(name)
-            result.error = item
-        else:
-            page_result = _apply(
-                warehouse, job, result, item.records, item.resume, item.high_water_mark, item.end_of_stream
-            )
-            progress_log.debug(
-                "%s: %d records applied",
-                name,
-                len(item.records),
-                extra={
-                    "stream": name,
-                    "records": len(item.records),
-                    "written": page_result.written,
-                    "high_water_mark": result.high_water_mark,
-                },
-            )
-            if on_page is not None:
-                on_page(job, item, page_result)
+        for name, items in _waiting(handoff).items():
+            job, result = jobs[name], results[name]
+            pages = [item for item in items if isinstance(item, Page)]
+            if pages:
+                for page, page_result in zip(pages, _apply(warehouse, job, result, pages), strict=True):
+                    _report(job, result, page, page_result, on_page)
+            end = items[-1]
+            if end is _DONE:
+                running.discard(name)
+            elif isinstance(end, BaseException):
+                running.discard(name)
+                result.error = end
 
 
-def _apply(
-    warehouse: Warehouse,
-    job: StreamJob,
-    result: StreamResult,
-    records: list[dict],
-    resume: ResumePoint,
-    hwm: int | None,
-    end_of_stream: bool,
-) -> PageResult:
-    hwm = _max(result.high_water_mark, hwm)
-    complete = end_of_stream and job.end_time >= job.window_end
-    checkpoint = Checkpoint(job.stream.name, job.window_start, job.window_end, resume, hwm, complete)
-    page_result = warehouse.apply_page(job.stream, records, checkpoint)
-    result.pages += 1
-    result.fetched += len(records)
-    result.written += page_result.written
-    result.ignored += page_result.ignored
-    result.high_water_mark, result.resume, result.complete = hwm, resume, complete
-    return page_result
+def _waiting(handoff: queue.Queue) -> dict[str, list]:
+    """Block for one item, then take every item already queued; per stream in arrival order.
+
+    A stream's end marker (``_DONE`` or an exception) is always its last item, so only its pages precede it.
+    """
+    name, item = handoff.get()
+    grouped: dict[str, list] = {name: [item]}
+    while True:
+        try:
+            name, item = handoff.get_nowait()
+        except queue.Empty:
+            return grouped
+        grouped.setdefault(name, []).append(item)
+
+
+def _apply(warehouse: Warehouse, job: StreamJob, result: StreamResult, pages: list[Page]) -> list[PageResult]:
+    """Apply consecutive pages of one stream with the checkpoint after the last one, in one transaction."""
+    hwm = result.high_water_mark
+    for page in pages:
+        hwm = _max(hwm, page.high_water_mark)
+    last = pages[-1]
+    complete = last.end_of_stream and job.end_time >= job.window_end
+    checkpoint = Checkpoint(job.stream.name, job.window_start, job.window_end, last.resume, hwm, complete)
+    page_results = warehouse.apply_pages(job.stream, [page.records for page in pages], checkpoint)
+    result.pages += len(pages)
+    for page, page_result in zip(pages, page_results, strict=True):
+        result.fetched += len(page.records)
+        result.written += page_result.written
+        result.ignored += page_result.ignored
+    result.high_water_mark, result.resume, result.complete = hwm, last.resume, complete
+    return page_results
+
+
+def _report(
+    job: StreamJob, result: StreamResult, page: Page, page_result: PageResult, on_page: PageCallback | None
+) -> None:
+    name = job.stream.name
+    progress_log.debug(
+        "%s: %d records applied",
+        name,
+        len(page.records),
+        extra={
+            "stream": name,
+            "records": len(page.records),
+            "written": page_result.written,
+            "high_water_mark": result.high_water_mark,
+        },
+    )
+    if on_page is not None:
+        on_page(job, page, page_result)
 
 
 def _max(a: int | None, b: int | None) -> int | None:
