@@ -1,13 +1,16 @@
 """Warehouse upsert speed: ticket rows/s into a table already holding N rows, and the writer's memory.
 
-Run: ``.venv/bin/python -m bench.warehouse_speed [--rows 1000000] [--pages 100] [--page-size 1000]``
+Run: ``.venv/bin/python -m bench.warehouse_speed [--rows 1000000] [--pages 80] [--page-size 1000]``
 
 1. Loads ``--rows`` generated tickets (10,000-record pages in one session; prints the load rate).
-2. Upserts pages of ``--page-size`` tickets (70 % newer versions of stored tickets spread over the whole id range,
-   30 % new ids): 20 pages with one connection per page (the default), the other ``--pages - 20`` inside one
-   ``Warehouse.session()``, then six 10x larger batches in a session.
-3. Prints rows/s per mode (session times include the session's final checkpoint), the cost of converting a page
-   and of opening a connection, and the process's RSS as the table grows and after each phase.
+2. **The figure** (:func:`measure_upsert_rate`, also used by ``bench/run.py``): ``--pages`` pages of
+   ``--page-size`` tickets (70 % newer versions of stored tickets spread over the whole id range, 30 % new ids)
+   go through the sync engine exactly as a sync writes them (``pipeline.engine.sync_streams``: a fetcher thread
+   hands pages over the engine's queue, the single writer applies the pages already waiting as one transaction
+   with their checkpoint, one short connection per transaction). The client is replaced by pages generated
+   beforehand, so the figure is the writer's own rate (a real sync waits for Zendesk far longer).
+3. For comparison: one ``Warehouse.apply_page`` per page (connection per page, no coalescing), pages inside one
+   ``Warehouse.session()``, and the cost of converting a page and of opening a connection.
 
 Records look like the Zendesk ticket export (≈30 fields, nested via/custom_fields, tags, a 300-char description).
 """
@@ -16,15 +19,18 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import random
-import resource
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from zd_pipeline.catalogue import TICKETS, to_iso
+from zd_pipeline.catalogue import TICKETS, Stream, to_iso
 from zd_pipeline.checkpoint import Checkpoint, ResumePoint
+from zd_pipeline.client import Page
+from zd_pipeline.pipeline.engine import StreamJob, sync_streams
 from zd_pipeline.warehouse import Warehouse
 from zd_pipeline.warehouse.arrow_page import page_to_arrow
 
@@ -106,29 +112,48 @@ def ticket(ticket_id: int, version: int) -> dict[str, Any]:
 
 
 def rss_mb() -> float:
+    return _status_mb("VmRSS")
+
+
+def peak_rss_mb() -> float:
+    """The process's peak RSS since start or the last :func:`reset_peak_rss`."""
+    return _status_mb("VmHWM")
+
+
+def reset_peak_rss() -> None:
+    """Restart the peak-RSS count (Linux ``clear_refs``), so a phase's peak is its own, not the load's."""
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
+
+
+def _status_mb(field: str) -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1]) / 1024
     return float("nan")
 
 
-def load(wh: Warehouse, rows: int) -> None:
+def load(wh: Warehouse, rows: int, *, quiet: bool = False) -> None:
     page_size = 10_000
     started = time.perf_counter()
     with wh.session():
         for first in range(1, rows + 1, page_size):
             records = [ticket(i, 0) for i in range(first, min(first + page_size, rows + 1))]
             wh.apply_page(TICKETS, records, _checkpoint(first))
-            if (first - 1 + page_size) % 250_000 == 0:
+            if not quiet and (first - 1 + page_size) % 250_000 == 0:
                 print(f"  {first - 1 + page_size:>9,} rows loaded, RSS {rss_mb():,.0f} MB")
     elapsed = time.perf_counter() - started
-    print(f"loaded {rows:,} tickets in {elapsed:.1f}s ({rows / elapsed:,.0f} rows/s incl. generation)")
+    if not quiet:
+        print(f"loaded {rows:,} tickets in {elapsed:.1f}s ({rows / elapsed:,.0f} rows/s incl. generation)")
 
 
-def upsert_pages(rows: int, pages: int, page_size: int, rng: random.Random) -> list[list[dict[str, Any]]]:
-    """Pages of 70 % newer versions of stored tickets and 30 % new ones (generated before timing)."""
-    result, next_new = [], rows + 1
-    for page in range(pages):
+def upsert_pages(
+    rows: int, pages: int, page_size: int, rng: random.Random, *, first_version: int = 1, first_new: int | None = None
+) -> list[list[dict[str, Any]]]:
+    """Pages of 70 % newer versions of stored tickets (ids 1..``rows``; versions from ``first_version`` on, one
+    per page) and 30 % new ids (from ``first_new``, default ``rows + 1``), generated before timing."""
+    result, next_new = [], rows + 1 if first_new is None else first_new
+    for page in range(first_version - 1, first_version - 1 + pages):
         records = []
         for _ in range(page_size):
             if rng.random() < 0.7:
@@ -153,6 +178,75 @@ def timed_upserts(wh: Warehouse, pages: list[list[dict[str, Any]]], label: str, 
         f"{label}: {received:,} rows in {elapsed:.2f}s = {received / elapsed:,.0f} rows/s "
         f"({written:,} written; {elapsed / len(pages) * 1000:.1f} ms/page; RSS {rss_mb():,.0f} MB)"
     )
+
+
+class _PagesClient:
+    """Stands in for ``ZendeskClient``: hands out pages generated beforehand, instantly."""
+
+    def __init__(self, pages: list[list[dict[str, Any]]]) -> None:
+        self.pages = pages
+
+    def iter_pages(self, stream: Stream, start: ResumePoint, end_time: int | None = None) -> Iterator[Page]:
+        high_water_mark = None
+        for number, records in enumerate(self.pages):
+            newest = max(r["generated_timestamp"] for r in records)
+            high_water_mark = newest if high_water_mark is None else max(high_water_mark, newest)
+            last = number == len(self.pages) - 1
+            yield Page(stream.name, records, ResumePoint(start_time=number + 1), high_water_mark, last, None)
+
+
+def engine_upserts(wh: Warehouse, pages: list[list[dict[str, Any]]]) -> dict[str, float]:
+    """Apply ``pages`` through the sync engine as a sync does; rows/s, transactions, peak RSS of that phase."""
+    transactions = 0
+    apply_pages = wh.apply_pages
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        nonlocal transactions
+        transactions += 1
+        return apply_pages(*args, **kwargs)
+
+    wh.apply_pages = counted  # type: ignore[method-assign]  # counts the engine's write transactions
+    job = StreamJob(TICKETS, 0, 2**40, 2**40, ResumePoint(start_time=0))
+    gc.collect()
+    gc.freeze()  # the pre-generated pages are not the writer's garbage: keep the collector off them
+    reset_peak_rss()
+    started = time.perf_counter()
+    try:
+        result = sync_streams(_PagesClient(pages), wh, [job])["tickets"]  # type: ignore[arg-type]
+    finally:
+        elapsed = time.perf_counter() - started
+        gc.unfreeze()
+        del wh.apply_pages
+    if result.error is not None:
+        raise result.error
+    rows = sum(len(p) for p in pages)
+    return {
+        "rows": rows,
+        "seconds": elapsed,
+        "rows_per_second": rows / elapsed,
+        "written": result.written,
+        "transactions": transactions,
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+def measure_upsert_rate(existing_rows: int = 1_000_000, pages: int = 80, page_size: int = 1000) -> dict[str, float]:
+    """The figure "ticket rows/s upserted into a table already holding ``existing_rows`` rows", written the way
+    the sync engine writes (pages coalesced per transaction as they wait in its queue).
+
+    Returns ``rows_per_second`` (also as ``rows_per_s``), ``peak_rss_mb`` (the process's peak RSS during the
+    upserts, the load excluded), ``rows``, ``seconds``, ``written``, ``transactions`` and ``existing_rows``.
+    """
+    rng = random.Random(7)
+    with tempfile.TemporaryDirectory() as folder:
+        wh = Warehouse(Path(folder) / "bench.duckdb")
+        wh.ensure_tables()
+        load(wh, existing_rows, quiet=True)
+        batches = upsert_pages(existing_rows, pages, page_size, rng)
+        figures = engine_upserts(wh, batches)
+    figures["rows_per_s"] = figures["rows_per_second"]
+    figures["existing_rows"] = existing_rows
+    return figures
 
 
 def conversion_cost(pages: list[list[dict[str, Any]]]) -> None:
@@ -191,12 +285,17 @@ def main() -> None:
         connection_cost(wh)
         pages = upsert_pages(args.rows, args.pages, args.page_size, rng)
         conversion_cost(pages[:10])
-        timed_upserts(wh, pages[:20], "upsert, one connection per page", session=False)
-        timed_upserts(wh, pages[20:], "upsert, one session for all pages", session=True)
-        batches = upsert_pages(args.rows, 6, 10 * args.page_size, rng)
-        timed_upserts(wh, batches, f"upsert, one session, {10 * args.page_size:,}-row batches", session=True)
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"peak RSS {peak:,.0f} MB")
+        figure = engine_upserts(wh, pages)
+        print(
+            f"THE FIGURE: upsert through the sync engine: {figure['rows']:,} rows in {figure['seconds']:.2f}s = "
+            f"{figure['rows_per_second']:,.0f} rows/s ({figure['written']:,} written; {figure['transactions']} "
+            f"transactions; peak RSS {figure['peak_rss_mb']:,.0f} MB)"
+        )
+        more = upsert_pages(
+            args.rows, 40, args.page_size, rng, first_version=args.pages + 1, first_new=2 * args.rows + 1
+        )
+        timed_upserts(wh, more[:20], "for comparison: one Warehouse.apply_page (connection) per page", session=False)
+        timed_upserts(wh, more[20:], "for comparison: one apply_page per page inside one session", session=True)
         print(f"table now holds {wh.row_count('tickets'):,} rows")
 
 

@@ -25,9 +25,10 @@ from __future__ import annotations
 
 import fcntl
 import os
+import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import duckdb
@@ -38,6 +39,10 @@ _DUCKDB_MAGIC = b"DUCK"  # bytes 8..12 of every DuckDB database file
 _LOCK_MESSAGES = ("conflicting lock", "could not set lock", "different configuration", "unique file handle conflict")
 CATALOG = "zd_warehouse"  # the alias every connection attaches the file under (see _attach)
 _FIRST_BACKOFF, _MAX_BACKOFF = 0.005, 0.1
+# page writes: per file, this process's in-memory DuckDB and how many writes use it now (see page_writer_connection)
+_INSTANCES: dict[Path, list] = {}
+_MAX_INSTANCES = 4
+_INSTANCES_LOCK = threading.Lock()
 
 
 def lock_path(path: Path) -> Path:
@@ -55,6 +60,34 @@ def writer_connection(path: Path, timeout: float) -> Iterator[duckdb.DuckDBPyCon
             yield con
         finally:
             con.close()
+
+
+@contextmanager
+def page_writer_connection(path: Path, timeout: float, settings: Sequence[str]) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Like :func:`writer_connection`, for one page write: the file is attached to a long-lived in-memory DuckDB
+    that this process keeps for writes to ``path`` (configured once with ``settings``) and detached on exit.
+
+    Detaching checkpoints and releases the file exactly like closing a connection does, so readers and other
+    writers get in between page writes as before; but creating a DuckDB instance costs 15-50 ms (its catalog and
+    built-in functions) while attaching a file costs ~1 ms. If detaching fails the instance is dropped (closing it
+    releases the file whatever state it is in) and the next write starts a new one.
+    """
+    deadline = time.monotonic() + timeout
+    with _writer_lock(path, deadline, timeout):
+        check_writable_database(path)
+        instance = _page_instance(path, settings)
+        broken = True  # until the file is detached again: a failed attach or detach drops the instance
+        try:
+            con = _connect(
+                path, read_only=False, deadline=deadline, timeout=timeout, attach=lambda: _attach_to(instance, path)
+            )
+            try:
+                yield con
+            finally:
+                _detach(con)
+                broken = False
+        finally:
+            _release(path, instance, broken=broken)
 
 
 @contextmanager
@@ -127,11 +160,18 @@ def _writer_lock(path: Path, deadline: float, timeout: float) -> Iterator[None]:
         handle.close()  # closing the descriptor releases the flock
 
 
-def _connect(path: Path, *, read_only: bool, deadline: float, timeout: float) -> duckdb.DuckDBPyConnection:
+def _connect(
+    path: Path,
+    *,
+    read_only: bool,
+    deadline: float,
+    timeout: float,
+    attach: Callable[[], duckdb.DuckDBPyConnection] | None = None,
+) -> duckdb.DuckDBPyConnection:
     backoff = _FIRST_BACKOFF
     while True:
         try:
-            return _attach(path, read_only=read_only)
+            return attach() if attach is not None else _attach(path, read_only=read_only)
         except duckdb.Error as error:
             message = str(error)
             if "not a valid DuckDB database" in message:
@@ -153,13 +193,69 @@ def _attach(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
     """
     con = duckdb.connect(":memory:")
     try:
-        literal = "'" + str(path).replace("'", "''") + "'"
-        con.execute(f"ATTACH {literal} AS {CATALOG}{' (READ_ONLY)' if read_only else ''}")
+        con.execute(f"ATTACH {_literal(path)} AS {CATALOG}{' (READ_ONLY)' if read_only else ''}")
         con.execute(f"USE {CATALOG}")
     except BaseException:
         con.close()
         raise
     return con
+
+
+def _page_instance(path: Path, settings: Sequence[str]) -> duckdb.DuckDBPyConnection:
+    """This process's in-memory DuckDB for page writes to ``path`` (created and configured on first use), counted
+    in use until :func:`_release`. Idle instances of other files beyond :data:`_MAX_INSTANCES` are closed (each
+    holds a few MB)."""
+    with _INSTANCES_LOCK:
+        entry = _INSTANCES.get(path)
+        if entry is None:
+            idle = [other for other, (_, users) in _INSTANCES.items() if users == 0]
+            for other in idle[: max(0, len(_INSTANCES) + 1 - _MAX_INSTANCES)]:
+                with suppress(duckdb.Error):
+                    _INSTANCES.pop(other)[0].close()
+            instance = duckdb.connect(":memory:")
+            for statement in settings:
+                instance.execute(statement).fetchall()
+            entry = [instance, 0]
+            _INSTANCES[path] = entry
+        entry[1] += 1
+        return entry[0]
+
+
+def _release(path: Path, instance: duckdb.DuckDBPyConnection, *, broken: bool) -> None:
+    with _INSTANCES_LOCK:
+        entry = _INSTANCES.get(path)
+        if entry is None or entry[0] is not instance:
+            return
+        entry[1] -= 1
+        if broken:  # closing the instance releases the file whatever state it is in; the next write starts anew
+            del _INSTANCES[path]
+            with suppress(duckdb.Error):
+                instance.close()
+
+
+def _attach_to(instance: duckdb.DuckDBPyConnection, path: Path) -> duckdb.DuckDBPyConnection:
+    """A new connection of ``instance`` with ``path`` attached as :data:`CATALOG` and in use."""
+    con = instance.cursor()
+    try:
+        con.execute(f"ATTACH {_literal(path)} AS {CATALOG}")
+        con.execute(f"USE {CATALOG}")
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def _detach(con: duckdb.DuckDBPyConnection) -> None:
+    """Detach the file: DuckDB checkpoints it and lets it go."""
+    try:
+        con.execute("USE memory")
+        con.execute(f"DETACH {CATALOG}")
+    finally:
+        con.close()
+
+
+def _literal(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
 
 
 def _locked_message(path: Path, read_only: bool, timeout: float, detail: str) -> str:

@@ -19,7 +19,7 @@ from zd_pipeline.clock import Clock, SystemClock
 
 from . import ddl, sync_state
 from .arrow_page import POSITION, page_to_arrow
-from .connections import CATALOG, reader_connection, writer_connection
+from .connections import CATALOG, page_writer_connection, reader_connection, writer_connection
 from .errors import WarehouseError
 from .merge import apply_staged
 
@@ -28,6 +28,7 @@ PAGE_THREADS = 1  # a page is too small for DuckDB's parallelism to pay: one thr
 # DuckDB would cache up to 80 % of RAM; page applies need little, so their memory stays flat as tables grow
 # (measured: no slower at 512MB).
 PAGE_MEMORY_LIMIT = "1GB"
+PAGE_SETTINGS = (f"SET threads = {PAGE_THREADS}", f"SET memory_limit = '{PAGE_MEMORY_LIMIT}'")
 
 
 @dataclass(frozen=True)
@@ -93,8 +94,7 @@ class Warehouse:
         if session is not None:
             yield session
             return
-        with writer_connection(self.path, self.lock_timeout) as con:
-            _tune_for_pages(con)
+        with page_writer_connection(self.path, self.lock_timeout, PAGE_SETTINGS) as con:
             yield con
 
     @contextmanager
@@ -248,8 +248,8 @@ def _page_results(sizes: list[int], written: list[int]) -> list[PageResult]:
 
 
 def _tune_for_pages(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(f"SET threads = {PAGE_THREADS}").fetchall()
-    con.execute(f"SET memory_limit = '{PAGE_MEMORY_LIMIT}'").fetchall()
+    for statement in PAGE_SETTINGS:
+        con.execute(statement).fetchall()
 
 
 def _rollback(con: duckdb.DuckDBPyConnection) -> None:
