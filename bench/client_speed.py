@@ -78,22 +78,34 @@ def simulator_process(scale: str) -> Iterator[str]:
         process.wait(timeout=30)
 
 
-def measure_throughput(scale: str, max_records: int, rounds: int) -> None:
-    """Rounds run bare, client, client, bare (ABBA), so drift in a shared machine's load cancels out."""
+def measure_rates(base_url: str, max_records: int, rounds: int) -> dict[str, float]:
+    """Median records/s per loop over ``rounds`` ABBA rounds (bare, client, client, bare), so drift in a shared
+    machine's load cancels out; also the median CPU microseconds per record in this process (``... cpu``) and
+    the ``records`` per run."""
     loops = {"bare httpx": bare_loop, "ZendeskClient": client_loop}
     wall: dict[str, list[float]] = {name: [] for name in loops}
     cpu: dict[str, list[float]] = {name: [] for name in loops}
+    bare_loop(base_url, 0, min(max_records, 20_000))  # warm both ends up (connections, lazy renders)
+    records = 0
+    for _ in range(rounds):
+        for name in ("bare httpx", "ZendeskClient", "ZendeskClient", "bare httpx"):
+            began, began_cpu = time.perf_counter(), time.process_time()
+            records = loops[name](base_url, 0, max_records)
+            wall[name].append(records / (time.perf_counter() - began))
+            # The simulator runs in another process, so this process's CPU time is the fetching side's own.
+            cpu[name].append((time.process_time() - began_cpu) / records * 1e6)
+    rates: dict[str, float] = {name: statistics.median(wall[name]) for name in loops}
+    rates.update({f"{name} cpu": statistics.median(cpu[name]) for name in loops})
+    rates["records"] = records
+    return rates
+
+
+def measure_throughput(scale: str, max_records: int, rounds: int) -> None:
     with simulator_process(scale) as base_url:
-        bare_loop(base_url, 0, 20_000)  # warm both ends up (connections, lazy renders)
-        for _ in range(rounds):
-            for name in ("bare httpx", "ZendeskClient", "ZendeskClient", "bare httpx"):
-                began, began_cpu = time.perf_counter(), time.process_time()
-                records = loops[name](base_url, 0, max_records)
-                wall[name].append(records / (time.perf_counter() - began))
-                # The simulator runs in another process, so this process's CPU time is the fetching side's own.
-                cpu[name].append((time.process_time() - began_cpu) / records * 1e6)
-    bare, ours = statistics.median(wall["bare httpx"]), statistics.median(wall["ZendeskClient"])
-    bare_cpu, ours_cpu = statistics.median(cpu["bare httpx"]), statistics.median(cpu["ZendeskClient"])
+        rates = measure_rates(base_url, max_records, rounds)
+    bare, ours = rates["bare httpx"], rates["ZendeskClient"]
+    bare_cpu, ours_cpu = rates["bare httpx cpu"], rates["ZendeskClient cpu"]
+    records = int(rates["records"])
     print(f"limit off: tickets cursor export, scale={scale}, {records:,} records per run, median of {2 * rounds} runs")
     print(f"  bare httpx loop     {bare:>10,.0f} records/s   {bare_cpu:>6.1f} us CPU/record in this process")
     print(f"  ZendeskClient       {ours:>10,.0f} records/s   {ours_cpu:>6.1f} us CPU/record in this process")
