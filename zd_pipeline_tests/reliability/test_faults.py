@@ -14,7 +14,8 @@ from zd_pipeline.pipeline.runs import run_sync
 from zd_pipeline_tests.pipeline.truth import assert_matches_truth
 
 STREAMS = ["users", "organizations"]
-PER_PAGE = 40
+PER_PAGE = 15
+FOREVER = 2**40
 
 
 def _sync(env, instance, **zendesk):
@@ -23,9 +24,9 @@ def _sync(env, instance, **zendesk):
     return outcome
 
 
-def _assert_exact(warehouse, simulator):
+def _assert_exact(warehouse, simulator, start_epoch):
     for name in STREAMS:
-        assert assert_matches_truth(warehouse, simulator, name) > 0
+        assert assert_matches_truth(warehouse, simulator, name, start_epoch, FOREVER) > 0
 
 
 def _retries(outcome) -> int:
@@ -42,17 +43,19 @@ def _retries(outcome) -> int:
     ids=["5xx", "truncated-json", "connection-reset"],
 )
 def test_transient_faults_are_retried_and_the_tables_equal_the_truth(
-    spec, statuses, pipeline_env, simulator, shared_clock, instance, warehouse
+    spec, statuses, pipeline_env, simulator, shared_clock, instance, warehouse, start_epoch
 ):
     simulator.set_faults(spec)
     outcome = _sync(pipeline_env, instance)
     assert _retries(outcome) >= 2, outcome.streams
     seen = {entry[4] for entry in simulator.request_log}
     assert statuses <= seen
-    _assert_exact(warehouse, simulator)
+    _assert_exact(warehouse, simulator, start_epoch)
 
 
-def test_a_429_storm_is_waited_out_with_retry_after(pipeline_env, simulator, shared_clock, instance, warehouse):
+def test_a_429_storm_is_waited_out_with_retry_after(
+    pipeline_env, simulator, shared_clock, instance, warehouse, start_epoch
+):
     """Zendesk's own limit (3 requests a minute per endpoint here) plus injected bursts of four 429s; the client
     has no throttle of its own (ZENDESK_REQUESTS_PER_MINUTE=0), so only Retry-After keeps it polite. The storm
     is far longer than the six retries a 5xx gets: waits the server asked for are not failures."""
@@ -67,13 +70,15 @@ def test_a_429_storm_is_waited_out_with_retry_after(pipeline_env, simulator, sha
     # Retry-After was honoured: three users requests a minute, so the sync took simulated minutes (a client
     # ignoring Retry-After would have hammered the endpoint and run out of attempts within seconds).
     assert shared_clock.now() - started >= 60 * ((users_served - 1) // 3)
-    _assert_exact(warehouse, simulator)
+    _assert_exact(warehouse, simulator, start_epoch)
 
 
-def test_slow_pages_hit_the_timeout_and_per_page_backs_off(pipeline_env, simulator, shared_clock, instance, warehouse):
+def test_slow_pages_hit_the_timeout_and_per_page_backs_off(
+    pipeline_env, simulator, shared_clock, instance, warehouse, start_epoch
+):
     simulator.set_faults("slow=0.4:1.5")
     outcome = _sync(pipeline_env, instance, timeout=0.5)
     assert _retries(outcome) >= 2
     sizes = [int(parse_qs(entry[3])["per_page"][0]) for entry in simulator.request_log if "per_page" in entry[3]]
     assert max(sizes) == PER_PAGE and min(sizes) < PER_PAGE  # halved after a timeout, doubled back after
-    _assert_exact(warehouse, simulator)
+    _assert_exact(warehouse, simulator, start_epoch)

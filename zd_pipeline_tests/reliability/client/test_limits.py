@@ -21,7 +21,7 @@ def test_a_429_storm_longer_than_the_retry_budget_is_waited_out() -> None:
 def test_rate_limit_waits_are_bounded_and_say_why() -> None:
     handler, seen = _script(TOO_MANY)
     fetcher, _, _ = _fetcher(handler, max_rate_limit_waits=5)
-    with pytest.raises(RetriesExhaustedError, match="waiting out 5 rate-limit responses.*ZENDESK_REQUESTS_PER_MINUTE"):
+    with pytest.raises(RetriesExhaustedError, match=r"waiting out 5 rate-limit responses.*ZENDESK_REQUESTS_PER_MINUTE"):
         fetcher.get(_request(fetcher))
     assert len(seen) == 6
 
