@@ -30,7 +30,7 @@ from zd_pipeline.checkpoint import Checkpoint, ResumePoint
 from zd_pipeline.client import Page, ZendeskClient
 from zd_pipeline.warehouse import PageResult, Warehouse
 
-_QUEUE_PAGES_PER_STREAM = 4
+_QUEUE_PAGES_PER_STREAM = 2
 
 # One record per applied page, with ``extra`` fields ``stream``, ``records``, ``written`` and
 # ``high_water_mark``: the CLI's progress display listens here (progress is just logging).
