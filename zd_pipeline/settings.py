@@ -22,10 +22,12 @@ Secrets are held in fields excluded from ``repr`` and are never logged.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -55,6 +57,7 @@ DEFAULT_DAGSTER_HOME = PROJECT_ROOT / ".dagster_home"
 DEFAULT_HISTORY_DAYS = 90
 DEFAULT_SENSOR_INTERVAL_SECONDS = 300
 DEFAULT_FRESHNESS_HOURS = 6.0
+_SUBDOMAIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 
 
 class SettingsError(ValueError):
@@ -101,6 +104,66 @@ class Settings:
             or DEFAULT_SENSOR_INTERVAL_SECONDS,
             freshness_hours=parse_freshness_hours(get(ENV_FRESHNESS_HOURS)),
         )
+
+
+def check_for_sync(settings: Settings) -> None:
+    """Raise ``SettingsError`` naming the variable and the fix for what a sync cannot start with.
+
+    Checked by ``zd-pipeline sync`` before anything runs (not when the code location loads, so a wrong value
+    never hides the Dagster UI): where the account is, that credentials are set for it, and that the DuckDB
+    path can be a file.
+    """
+    if settings.subdomain is not None and settings.base_url is None and not _SUBDOMAIN.match(settings.subdomain):
+        raise SettingsError(
+            f"{ENV_SUBDOMAIN}={settings.subdomain!r} is not a Zendesk subdomain: give only the first label, e.g. "
+            f"'acme' for https://acme.zendesk.com (or set {ENV_BASE_URL} to a full URL)"
+        )
+    if settings.base_url is not None:
+        _check_base_url(settings.base_url)
+    located = settings.base_url is not None or settings.subdomain is not None
+    api_token = settings.email is not None and settings.api_token is not None
+    has_credentials = api_token or settings.oauth_token is not None
+    if located and not has_credentials:
+        raise SettingsError(
+            f"no Zendesk credentials: set {ENV_EMAIL} and {ENV_API_TOKEN} (an API token from Admin Center > Apps "
+            f"and integrations > Zendesk API), or {ENV_OAUTH_TOKEN}"
+        )
+    if settings.email is not None and settings.oauth_token is None and "@" not in settings.email:
+        raise SettingsError(f"{ENV_EMAIL}={settings.email!r} is not an email address: use the agent's login email")
+    _check_duckdb_path(settings.duckdb_path)
+
+
+def _check_base_url(base_url: str) -> None:
+    parts = urlsplit(base_url)
+    if parts.username is not None or parts.password is not None:
+        raise SettingsError(f"{ENV_BASE_URL} must not carry credentials: set {ENV_EMAIL}/{ENV_API_TOKEN} instead")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SettingsError(
+            f"{ENV_BASE_URL}={base_url!r} is not a URL: write it as https://acme.zendesk.com (or "
+            f"http://127.0.0.1:8765 for the simulator), or set {ENV_SUBDOMAIN}=acme instead"
+        )
+
+
+def _check_duckdb_path(path: Path) -> None:
+    """The file's folder exists (or can be made) and is writable; an existing file is left to the warehouse."""
+    if path.is_dir():
+        raise SettingsError(
+            f"{ENV_DUCKDB_PATH}={path} is a directory: point it at a file, e.g. {path / 'zendesk.duckdb'}"
+        )
+    folder = path.parent
+    for ancestor in (folder, *folder.parents):
+        if ancestor.exists():
+            if not ancestor.is_dir():
+                raise SettingsError(
+                    f"{ENV_DUCKDB_PATH}={path} cannot be created: {ancestor} is a file, not a folder; point "
+                    f"{ENV_DUCKDB_PATH} at a file in a writable folder"
+                )
+            if not os.access(ancestor, os.W_OK | os.X_OK):
+                raise SettingsError(
+                    f"{ENV_DUCKDB_PATH}={path} cannot be written: no write permission on {ancestor}; point "
+                    f"{ENV_DUCKDB_PATH} at a file in a writable folder"
+                )
+            break
 
 
 def default_start_date(today: date | None = None) -> date:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 from dataclasses import dataclass, field
 
 import httpx
@@ -217,9 +218,11 @@ class Fetcher:
     def _parse(self, response: httpx.Response, stream: str, url: str) -> dict:
         content_type = response.headers.get("content-type", "")
         if content_type and "json" not in content_type.lower():
+            body = _html_title(response.content) or repr(_snippet(response.content))
             raise InvalidResponseError(
-                f"expected a JSON export page, got {content_type!r} ({_snippet(response.content)!r}); "
-                "check base_url/subdomain points at the Zendesk API",
+                f"expected a JSON export page, got {content_type!r} ({body}): this is "
+                "not the Zendesk API; set ZENDESK_SUBDOMAIN to the account's subdomain (acme for "
+                "https://acme.zendesk.com) or ZENDESK_BASE_URL to its URL",
                 stream=stream,
                 url=url,
             )
@@ -271,7 +274,7 @@ def _zendesk_error_text(response: httpx.Response) -> str:
     try:
         body = orjson.loads(response.content)
     except orjson.JSONDecodeError:
-        return _snippet(response.content) or "empty body"
+        return _html_title(response.content) or _snippet(response.content) or "empty body"
     if isinstance(body, dict):
         parts = [body.get(key) for key in ("error", "description", "details", "errors")]
         text = " - ".join(
@@ -292,6 +295,16 @@ def _retry_after(response: httpx.Response) -> float | None:
     if seconds is None or seconds < 0:
         return None
     return min(seconds, 3600.0)
+
+
+def _html_title(content: bytes) -> str | None:
+    """``an HTML page ("Title")`` when the body is HTML (a web site, a login or error page), else ``None``."""
+    text = content[:4096].decode("utf-8", "replace")
+    if not text.lstrip().lower().startswith(("<!doctype html", "<html")):
+        return None
+    match = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
+    title = " ".join(match.group(1).split())[:80] if match else ""
+    return f"an HTML page ({title!r})" if title else "an HTML page"
 
 
 def _snippet(content: bytes, limit: int = 120) -> str:

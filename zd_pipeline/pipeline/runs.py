@@ -176,7 +176,19 @@ def _outcome(result: dg.ExecuteInProcessResult) -> SyncOutcome:
     failures = [e for e in result.all_events if e.is_step_failure]
     if failures:
         error = failures[0].step_failure_data.error
-        outcome.failure = (error.message or "").strip() if error else "the run failed"
+        outcome.failure = _failure_text(error) if error else "the run failed"
     elif not result.success:
         outcome.failure = "the run failed (see the Dagster UI for its logs)"
     return outcome
+
+
+def _failure_text(error: Any) -> str:
+    """The message a user needs from a step's ``SerializableErrorInfo``: the exception raised in the step (not
+    Dagster's "Error occurred while executing op" wrapper), without its module-qualified class name."""
+    while error.cls_name == "DagsterExecutionStepExecutionError" and error.cause is not None:
+        error = error.cause
+    text = (error.message or "").strip()
+    head, sep, rest = text.partition(": ")
+    if sep and head.rsplit(".", 1)[-1] == error.cls_name:
+        text = rest.strip()
+    return text

@@ -25,6 +25,7 @@ import duckdb
 
 import zd_pipeline
 from zd_pipeline import settings as cfg
+from zd_pipeline.catalogue import STREAMS
 from zd_pipeline.pipeline.runs import IN_PROGRESS
 from zd_pipeline.simulator import Simulator
 from zd_pipeline.warehouse import Warehouse
@@ -148,6 +149,9 @@ def summarize(results: list[TrialResult]) -> Counter[str]:
     return counts
 
 
+_TABLES = {STREAMS[name].table for name in KILL_STREAMS}
+
+
 def _epoch(day: date) -> int:
     return int(datetime.combine(day, datetime.min.time(), UTC).timestamp())
 
@@ -172,7 +176,7 @@ def _opens(db: Path) -> tuple[bool, int]:
             tables = con.execute("SELECT table_catalog, table_schema, table_name FROM information_schema.tables")
             for catalog, schema, table in tables.fetchall():
                 count = con.execute(f'SELECT count(*) FROM "{catalog}"."{schema}"."{table}"').fetchone()
-                rows += count[0] if schema == "zendesk" and count else 0
+                rows += count[0] if schema == "zendesk" and table in _TABLES and count else 0
         return True, rows
     except duckdb.Error as error:
         print(f"{db} does not open after a kill: {error}", file=sys.stderr)

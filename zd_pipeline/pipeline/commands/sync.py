@@ -12,8 +12,9 @@ import os
 import shutil
 import sys
 from collections.abc import Mapping
+from dataclasses import replace
 
-from zd_pipeline.settings import ENV_DAGSTER_HOME, PROJECT_ROOT, Settings, SettingsError
+from zd_pipeline.settings import ENV_DAGSTER_HOME, PROJECT_ROOT, Settings, SettingsError, check_for_sync
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -28,6 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     try:
         settings = Settings.from_env()
+        check_for_sync(settings)
         names = _stream_names(args.streams)
     except (SettingsError, KeyError) as exc:
         print(f"zd-pipeline sync: {exc.args[0]}", file=sys.stderr)
@@ -38,7 +40,11 @@ def run(args: argparse.Namespace) -> int:
 
     with sync_progress(names):
         outcome = run_sync(os.environ, names, full_refresh=args.full_refresh)
-    print_summary(outcome)
+    if outcome.run_id:
+        print_summary(replace(outcome, failure=None))
+    if outcome.failure:
+        # On stderr, unwrapped, once: the line a user (or a script) needs when the exit status is not 0.
+        print(f"zd-pipeline sync: failed: {outcome.failure}", file=sys.stderr)
     return 0 if outcome.success else 1
 
 
