@@ -16,6 +16,7 @@ Catalogue types with no Arrow mapping here are shipped as text and ``TRY_CAST`` 
 from __future__ import annotations
 
 import array
+import functools
 import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -53,15 +54,47 @@ def page_to_arrow(stream: Stream, records: Sequence[Record]) -> pa.Table:
     ids = _ids(stream, records)
     ordering = _ordering(stream, records)
     arrays: dict[str, pa.Array] = {POSITION: pa.array(range(len(records)), pa.int32())}
+    plain = _plain_columns(stream, records)
     for column in table_columns(stream):
         if column.name == stream.primary_key:
             arrays[column.name] = ids
+        elif column.name in plain:
+            arrays[column.name] = plain[column.name]
         elif not column.name.startswith("_"):
             arrays[column.name] = _column(column, [r.get(column.name) for r in records])
     arrays["_raw"] = _json_texts(records)
     arrays["_ordering_ts"] = pa.array(ordering, pa.int64())
     arrays["_deleted"] = pa.array(_tombstones(stream, records), pa.bool_())
     return pa.table(arrays)
+
+
+def _plain_columns(stream: Stream, records: Sequence[Record]) -> dict[str, pa.Array]:
+    """The scalar columns (BIGINT, VARCHAR, BOOLEAN, ...) converted in one pass by Arrow, or ``{}`` when a value
+    somewhere does not fit its type (then every column takes the lenient path, column by column).
+
+    ``Table.from_pylist`` gathers the values in compiled code and converts each column with the same rules as
+    ``pa.array`` (so the result is identical), in about half the time of Python list comprehensions. List columns
+    are not included: Arrow would take a string as a list of characters, so they keep their type check.
+    """
+    schema = _plain_schema(stream)
+    if not len(schema):
+        return {}
+    try:
+        table = pa.Table.from_pylist(records, schema=schema)
+    except _CONVERSION_ERRORS:
+        return {}
+    return {name: table.column(name).combine_chunks() for name in schema.names}
+
+
+@functools.lru_cache(maxsize=64)
+def _plain_schema(stream: Stream) -> pa.Schema:
+    return pa.schema(
+        [
+            pa.field(c.name, _SCALAR_TYPES[c.type.upper()])
+            for c in table_columns(stream)
+            if c.name != stream.primary_key and not c.name.startswith("_") and c.type.upper() in _SCALAR_TYPES
+        ]
+    )
 
 
 def sql_expression(column: Column) -> str:

@@ -309,3 +309,22 @@ def test_a_batch_of_pages_commits_with_the_last_checkpoint_and_counts_per_page(w
     with pytest.raises(BadRecordError):  # one bad page: nothing of the batch, checkpoint unchanged
         wh.apply_pages(TICKETS, [[ticket(4, BASE)], [{"id": 5}]], page_checkpoint("tickets", 5))
     assert wh.row_count("tickets") == 3 and wh.load_checkpoint("tickets", *WINDOW) == page_checkpoint("tickets", 3)
+
+
+def test_replaced_versions_are_reclaimed_within_a_few_writes(wh: Warehouse) -> None:
+    """Page writes vacuum only every few checkpoints (cheaper), yet superseded rows never pile up."""
+    live = 600
+    wh.apply_page(TICKETS, [ticket(i, BASE) for i in range(live)], CP)
+    physical = []
+    for n in range(1, 21):  # each write replaces a third of the tickets with a newer version
+        wh.apply_page(TICKETS, [ticket(i, BASE + n) for i in range(n % 3, live, 3)], CP)
+        with wh.read() as con:
+            physical.append(
+                con.execute(
+                    "SELECT sum(count) FROM pragma_storage_info('zendesk.tickets') "
+                    "WHERE column_name = 'id' AND segment_type <> 'VALIDITY'"
+                ).fetchone()[0]
+            )
+    assert wh.row_count("tickets") == live
+    assert max(physical) <= live + 9 * live // 3, physical  # at most the versions of the writes since a vacuum
+    assert min(physical[8:]) == live, physical  # and back to the live rows only after a vacuuming write
