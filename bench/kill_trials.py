@@ -19,19 +19,19 @@ from pathlib import Path
 
 from zd_pipeline.clock import ManualClock
 from zd_pipeline.simulator import Simulator, serve
-from zd_pipeline_tests.reliability.kill import KILL_STREAMS, kill_trial, summarize
+from zd_pipeline_tests.reliability.kill import KILL_STREAMS, describe_kill, kill_trial, summarize
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=20)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--window", type=float, default=4.0, help="kill moments are drawn over this many seconds")
+    parser.add_argument("--window", type=float, default=5.0, help="kill moments are drawn over this many seconds")
     args = parser.parse_args(argv)
     rng = random.Random(args.seed)
     # The simulator runs ten minutes behind the wall clock, like the tests: the sync sees its present as the past.
     simulator = Simulator(scale="small", seed=16, clock=ManualClock(time.time() - 600), rate_limit=None)
-    simulator.set_faults("slow=0.3:0.2")
+    simulator.set_faults("slow=0.5:0.4")  # pages trickle in over a few seconds: most kills land among them
     results = []
     print(f"{args.trials} SIGKILL trials of `zd-pipeline sync --streams {','.join(KILL_STREAMS)}`", flush=True)
     with serve(simulator) as base_url, tempfile.TemporaryDirectory(prefix="zd-kill-") as tmp:
@@ -42,8 +42,13 @@ def main(argv: list[str] | None = None) -> int:
             result = kill_trial(simulator, base_url, workdir, seed=seed, kills=kills, window=args.window)
             results.append(result)
             verdict = "exact" if result.exact else f"NOT EXACT {result.differences} exit={result.final_exit}"
+            kills_text = "; ".join(
+                f"{describe_kill(kill, result.rows)} ({moment:.2f} s, {rows or 0:,} rows kept)"
+                for kill in result.kills
+                for moment, rows in [kill]
+            )
             print(
-                f"trial {number + 1:2d} seed {seed:10d}: {'; '.join(result.kills)}; final sync exit "
+                f"trial {number + 1:2d} seed {seed:10d}: {kills_text}; final sync exit "
                 f"{result.final_exit}, {result.rows:,} rows, file opened after every kill: "
                 f"{result.opened_after_every_kill}, runs left in progress: {result.runs_in_progress} "
                 f"-> {verdict} ({result.seconds:.1f} s)",

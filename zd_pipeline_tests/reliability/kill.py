@@ -68,7 +68,7 @@ class TrialResult:
     """One trial: what each kill hit, the final run's exit status, and what differs from the truth (nothing)."""
 
     seed: int
-    kills: list[str] = field(default_factory=list)  # "killed after 1.23 s" or "finished before the kill"
+    kills: list[tuple[float, int | None]] = field(default_factory=list)  # (moment, rows kept); None: finished first
     final_exit: int | None = None
     final_stderr: str = ""
     opened_after_every_kill: bool = True
@@ -109,7 +109,7 @@ def kill_trial(
         process.communicate()
         opened, rows = _opens(db)
         result.opened_after_every_kill &= opened
-        result.kills.append(f"killed at {delay:.2f} s, {rows:,} rows kept" if killed else "finished before the kill")
+        result.kills.append((delay, rows if killed else None))
     final = start_sync(env)
     _, stderr = final.communicate(timeout=300)
     result.final_exit, result.final_stderr = final.returncode, stderr[-2000:]
@@ -139,12 +139,25 @@ def compare_with_truth(warehouse: Warehouse, simulator: Simulator, start: int) -
     return differences, rows
 
 
+def describe_kill(kill: tuple[float, int | None], final_rows: int) -> str:
+    """Where a kill landed: before any row, among the pages, after the last page (during Dagster's bookkeeping
+    and the asset checks), or not at all (the sync had finished)."""
+    _moment, rows = kill
+    if rows is None:
+        return "sync finished before the kill"
+    if rows == 0:
+        return "killed before any page was committed"
+    if rows < final_rows:
+        return "killed among the pages"
+    return "killed after the last page"
+
+
 def summarize(results: list[TrialResult]) -> Counter[str]:
     """How the kills landed and how the trials ended, for the bench's printout."""
     counts: Counter[str] = Counter()
     for result in results:
         for kill in result.kills:
-            counts["kills landed mid-sync" if kill.startswith("killed") else "syncs finished before their kill"] += 1
+            counts[describe_kill(kill, result.rows)] += 1
         counts["trials exact (truth, no duplicate, file opens)" if result.exact else "trials NOT exact"] += 1
     return counts
 

@@ -1,0 +1,198 @@
+"""Security end to end: a next-page link to another host is refused before anything is sent there, and after
+full runs no credential is found anywhere a sync leaves traces.
+"""
+
+import base64
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import orjson
+import pytest
+
+from zd_pipeline import cli
+from zd_pipeline import settings as cfg
+from zd_pipeline.simulator import Credentials, Simulator, serve
+from zd_pipeline_tests.reliability.kill import PACKAGE_ROOT
+from zd_pipeline_tests.reliability.listener import Reply, html_reply, json_reply, listening
+
+EMAIL = "leak-check@example.com"
+API_TOKEN = "zdtok-7f3c9a1e5b2d4f60aa81c2e9d7b3f154"  # unique strings: any hit is a leak, never a coincidence
+OAUTH_TOKEN = "zdoauth-0c6e2b9d8a4f1e73b5c2a9d6e8f1b407"
+WRONG_TOKEN = "zdwrong-9b1d3f5a7c2e4b6d8f0a1c3e5b7d9f21"
+
+
+# --- links to another host --------------------------------------------------------------------------------------
+
+
+def _with_foreign_links(foreign: str):
+    """A Zendesk look-alike whose first page of every export points its next page at ``foreign``."""
+
+    def handler(request, base_url) -> Reply:
+        if request.path.endswith("/tickets/cursor.json"):
+            ticket = {"id": 1, "generated_timestamp": 1_790_000_000, "updated_at": "2026-09-21T14:13:20Z"}
+            return json_reply(
+                {
+                    "tickets": [ticket],
+                    "after_cursor": "c2",
+                    "after_url": f"{foreign}/api/v2/incremental/tickets/cursor.json?cursor=c2",
+                    "end_of_stream": False,
+                }
+            )
+        if request.path.endswith("/organizations.json"):
+            org = {"id": 7, "updated_at": "2026-09-21T14:13:20Z", "name": "Acme"}
+            return json_reply(
+                {
+                    "organizations": [org],
+                    "count": 1,
+                    "end_time": 1_790_000_000,
+                    "end_of_stream": False,
+                    "next_page": f"{foreign}/api/v2/incremental/organizations.json?start_time=1790000000",
+                }
+            )
+        return html_reply(404)
+
+    return handler
+
+
+def test_a_next_page_on_another_host_is_refused_before_any_request_goes_there(
+    monkeypatch, capsys, tmp_path, start_date
+):
+    with listening(lambda request, base_url: json_reply({})) as foreign:
+        with listening(_with_foreign_links(foreign.base_url)) as lookalike:
+            env = {
+                cfg.ENV_BASE_URL: lookalike.base_url,
+                cfg.ENV_EMAIL: EMAIL,
+                cfg.ENV_API_TOKEN: API_TOKEN,
+                cfg.ENV_REQUESTS_PER_MINUTE: "0",
+                cfg.ENV_DUCKDB_PATH: str(tmp_path / "zendesk.duckdb"),
+                cfg.ENV_START_DATE: start_date,
+                cfg.ENV_DAGSTER_HOME: str(tmp_path / "dagster_home"),
+            }
+            for name, value in env.items():
+                monkeypatch.setenv(name, value)
+            monkeypatch.delenv(cfg.ENV_OAUTH_TOKEN, raising=False)
+            status = cli.main(["sync", "--streams", "tickets,organizations"])
+        err = capsys.readouterr().err
+    message = next(line for line in err.splitlines() if line.startswith("zd-pipeline sync: failed:"))
+    assert status == 1
+    assert "refusing to follow it (no request, no credentials sent there)" in message
+    assert message.count(f"points at {foreign.base_url}/api/v2/incremental/") == 2  # cursor and time-based
+    assert lookalike.authorization_seen  # the configured host got the credentials, as it should
+    assert foreign.received == []  # the other host got nothing at all, so certainly no Authorization header
+    with duckdb.connect(env[cfg.ENV_DUCKDB_PATH], read_only=True) as con:  # the refused pages were not written
+        assert con.execute("SELECT count(*) FROM zendesk.zendesk.tickets").fetchone() == (0,)
+        assert con.execute("SELECT count(*) FROM zendesk.zendesk.organizations").fetchone() == (0,)
+
+
+# --- no credential anywhere -------------------------------------------------------------------------------------
+
+
+def _needles(auth: str) -> dict[str, bytes]:
+    """Every form a credential could take: the raw secrets and the Authorization header values."""
+    basic = base64.b64encode(f"{EMAIL}/token:{API_TOKEN}".encode())
+    wrong = base64.b64encode(f"{EMAIL}/token:{WRONG_TOKEN}".encode())
+    needles = {"wrong token": WRONG_TOKEN.encode(), "wrong token header": wrong}
+    if auth == "api_token":
+        needles.update({"API token": API_TOKEN.encode(), "Basic header": basic})
+    else:
+        needles.update({"OAuth token": OAUTH_TOKEN.encode()})
+    return needles
+
+
+def _sync_env(auth: str, base_url: str, tmp_path: Path, start_date: str, token: str | None = None) -> dict[str, str]:
+    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith(("ZENDESK_", "ZD_", "DAGSTER_"))}
+    env.update(
+        {
+            cfg.ENV_BASE_URL: base_url,
+            cfg.ENV_REQUESTS_PER_MINUTE: "0",
+            cfg.ENV_DUCKDB_PATH: str(tmp_path / "zendesk.duckdb"),
+            cfg.ENV_START_DATE: start_date,
+            cfg.ENV_DAGSTER_HOME: str(tmp_path / "dagster_home"),
+            "PYTHONPATH": PACKAGE_ROOT,
+        }
+    )
+    if auth == "api_token":
+        env.update({cfg.ENV_EMAIL: EMAIL, cfg.ENV_API_TOKEN: token or API_TOKEN})
+    else:
+        env[cfg.ENV_OAUTH_TOKEN] = token or OAUTH_TOKEN
+    return env
+
+
+def _sync(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "zd_pipeline.cli", "sync", "--streams", "organizations,users"]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+
+
+def _instance_texts(home: Path) -> dict[str, bytes]:
+    """What Dagster keeps, read through its own API: run config and tags, every event (logs, metadata, check
+    results, failures), and the captured compute logs."""
+    texts: dict[str, bytes] = {}
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        runs = instance.get_runs()
+        assert runs
+        for run in runs:
+            texts[f"run {run.run_id[:8]} config+tags"] = json.dumps([run.run_config, run.tags]).encode()
+            events = instance.all_logs(run.run_id)
+            texts[f"run {run.run_id[:8]} events"] = "\n".join(repr(event) for event in events).encode()
+    for path in (home / "storage").rglob("*"):
+        if path.is_file() and path.suffix in (".out", ".err", ".complete", ".log", ".txt", ""):
+            texts[f"file {path.relative_to(home)}"] = path.read_bytes()
+    return texts
+
+
+def _duckdb_texts(db: Path) -> dict[str, bytes]:
+    """Every value of every table as text, and the file's bytes (WAL included)."""
+    texts = {f"bytes {p.name}": p.read_bytes() for p in db.parent.glob(db.name + "*") if p.is_file()}
+    with duckdb.connect(str(db), read_only=True) as con:
+        tables = con.execute("SELECT table_catalog, table_schema, table_name FROM information_schema.tables")
+        for catalog, schema, table in tables.fetchall():
+            rows = con.execute(f'SELECT * FROM "{catalog}"."{schema}"."{table}"').fetchall()
+            texts[f"table {schema}.{table}"] = orjson.dumps(rows, default=str)
+    return texts
+
+
+@pytest.mark.parametrize("auth", ["api_token", "oauth"])
+def test_no_credential_in_logs_run_config_metadata_output_or_the_duckdb_file(auth, tmp_path, start_date):
+    simulator = Simulator(scale="small", seed=16, credentials=Credentials(EMAIL, API_TOKEN, OAUTH_TOKEN))
+    with serve(simulator) as base_url:
+        good = _sync(_sync_env(auth, base_url, tmp_path, start_date))
+        assert good.returncode == 0, good.stderr
+        wrong = _sync(_sync_env(auth, base_url, tmp_path, start_date, token=WRONG_TOKEN))
+        assert wrong.returncode == 1 and "401 Unauthorized" in wrong.stderr
+    home = tmp_path / "dagster_home"
+    haystacks = {
+        "sync stdout": good.stdout.encode(),
+        "sync stderr": good.stderr.encode(),
+        "failed sync stdout": wrong.stdout.encode(),
+        "failed sync stderr": wrong.stderr.encode(),
+        **_instance_texts(home),
+        **{f"file {p.relative_to(home)}": p.read_bytes() for p in home.rglob("*") if p.is_file()},
+        **_duckdb_texts(tmp_path / "zendesk.duckdb"),
+    }
+    # The haystacks are really what we think: the runs' metadata and rows are in them.
+    assert any(b"records_fetched" in text for name, text in haystacks.items() if name.startswith("run "))
+    assert any(b"Couldn't authenticate you" in text for name, text in haystacks.items() if name.startswith("run "))
+    assert any(b"leak-check" in text or b"Acme" in text or b"organizations" in text for text in haystacks.values())
+    leaks = [
+        f"{needle} in {where}"
+        for needle, value in _needles(auth).items()
+        for where, text in haystacks.items()
+        if value in text
+    ]
+    assert leaks == []
+
+
+def test_dagster_yaml_and_the_docs_never_suggest_secrets_in_run_config(project_root):
+    dagster_yaml = (project_root / "dagster.yaml").read_text()
+    settings_lines = [line for line in dagster_yaml.splitlines() if not line.lstrip().startswith("#")]
+    for word in ("token", "password", "secret", "api_key"):
+        assert not any(word in line.lower() for line in settings_lines), word
+    readme = (project_root / "README.md").read_text()
+    assert "never put them in run config" in readme
+    for text in (readme, dagster_yaml):
+        for secret_key in ("api_token:", "oauth_token:", "ZENDESK_API_TOKEN:"):
+            assert secret_key not in text
