@@ -176,6 +176,8 @@ def test_no_credential_in_logs_run_config_metadata_output_or_the_duckdb_file(aut
     # The haystacks are really what we think: the runs' metadata and rows are in them.
     assert any(b"records_fetched" in text for name, text in haystacks.items() if name.startswith("run "))
     assert any(b"Couldn't authenticate you" in text for name, text in haystacks.items() if name.startswith("run "))
+    compute_logs = [text for name, text in haystacks.items() if "compute_logs" in name]
+    assert compute_logs and any(b"401 Unauthorized" in text for text in compute_logs)
     assert any(b"leak-check" in text or b"Acme" in text or b"organizations" in text for text in haystacks.values())
     leaks = [
         f"{needle} in {where}"

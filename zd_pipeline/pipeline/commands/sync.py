@@ -8,13 +8,19 @@ with the failure's message when any stream failed (pages committed before the fa
 from __future__ import annotations
 
 import argparse
+import fcntl
 import os
 import shutil
 import sys
 from collections.abc import Mapping
 from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from zd_pipeline.settings import ENV_DAGSTER_HOME, PROJECT_ROOT, Settings, SettingsError, check_for_sync
+
+if TYPE_CHECKING:
+    import dagster as dg
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -38,14 +44,32 @@ def run(args: argparse.Namespace) -> int:
     from zd_pipeline.pipeline.commands.report import print_summary, sync_progress
     from zd_pipeline.pipeline.runs import run_sync
 
+    instance = open_instance(settings.dagster_home)
     with sync_progress(names):
-        outcome = run_sync(os.environ, names, full_refresh=args.full_refresh)
+        outcome = run_sync(os.environ, names, full_refresh=args.full_refresh, instance=instance)
     if outcome.run_id:
         print_summary(replace(outcome, failure=None))
     if outcome.failure:
         # On stderr, unwrapped, once: the line a user (or a script) needs when the exit status is not 0.
         print(f"zd-pipeline sync: failed: {outcome.failure}", file=sys.stderr)
     return 0 if outcome.success else 1
+
+
+def open_instance(home: Path) -> dg.DagsterInstance:
+    """The instance in ``home``, its storage created under a lock: two commands started at once on a new
+    ``$DAGSTER_HOME`` would otherwise both create the SQLite tables and one would crash ("table runs already
+    exists")."""
+    import dagster as dg
+
+    with (home / ".zd-pipeline-init.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            instance = dg.DagsterInstance.get()
+            instance.get_runs(limit=1)  # run storage created and migrated
+            instance.get_latest_materialization_event(dg.AssetKey("zd-pipeline-init"))  # event log created
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    return instance
 
 
 def _stream_names(raw: str | None) -> list[str]:
@@ -62,6 +86,8 @@ def prepare_dagster_home(settings: Settings, env: Mapping[str, str] | None = Non
     home = settings.dagster_home
     home.mkdir(parents=True, exist_ok=True)
     target = home / "dagster.yaml"
-    if not target.exists():
-        shutil.copyfile(PROJECT_ROOT / "dagster.yaml", target)
+    if not target.exists():  # copied whole, then renamed: a command started at the same time never reads half
+        partial = home / f".dagster.yaml.{os.getpid()}"
+        shutil.copyfile(PROJECT_ROOT / "dagster.yaml", partial)
+        os.replace(partial, target)
     os.environ[ENV_DAGSTER_HOME] = str(home.resolve())
