@@ -30,6 +30,7 @@ from typing import Any
 from zd_pipeline.catalogue import TICKETS, Stream, to_iso
 from zd_pipeline.checkpoint import Checkpoint, ResumePoint
 from zd_pipeline.client import Page
+from zd_pipeline.pipeline import engine
 from zd_pipeline.pipeline.engine import StreamJob, sync_streams
 from zd_pipeline.warehouse import Warehouse
 from zd_pipeline.warehouse.arrow_page import page_to_arrow
@@ -195,8 +196,11 @@ class _PagesClient:
             yield Page(stream.name, records, ResumePoint(start_time=number + 1), high_water_mark, last, None)
 
 
-def engine_upserts(wh: Warehouse, pages: list[list[dict[str, Any]]]) -> dict[str, float]:
-    """Apply ``pages`` through the sync engine as a sync does; rows/s, transactions, peak RSS of that phase."""
+def engine_upserts(
+    wh: Warehouse, pages: list[list[dict[str, Any]]], *, queue_pages: int | None = None
+) -> dict[str, float]:
+    """Apply ``pages`` through the sync engine as a sync does; rows/s, transactions, peak RSS of that phase.
+    ``queue_pages`` overrides the engine's queue length per stream (a comparison only: it bounds the batches)."""
     transactions = 0
     apply_pages = wh.apply_pages
 
@@ -210,11 +214,15 @@ def engine_upserts(wh: Warehouse, pages: list[list[dict[str, Any]]]) -> dict[str
     gc.collect()
     gc.freeze()  # the pre-generated pages are not the writer's garbage: keep the collector off them
     reset_peak_rss()
+    queue_length = engine._QUEUE_PAGES_PER_STREAM
+    if queue_pages is not None:
+        engine._QUEUE_PAGES_PER_STREAM = queue_pages
     started = time.perf_counter()
     try:
         result = sync_streams(_PagesClient(pages), wh, [job])["tickets"]  # type: ignore[arg-type]
     finally:
         elapsed = time.perf_counter() - started
+        engine._QUEUE_PAGES_PER_STREAM = queue_length
         gc.unfreeze()
         del wh.apply_pages
     if result.error is not None:
@@ -235,17 +243,23 @@ def measure_upsert_rate(existing_rows: int = 1_000_000, pages: int = 80, page_si
     the sync engine writes (pages coalesced per transaction as they wait in its queue).
 
     Returns ``rows_per_second`` (also as ``rows_per_s``), ``peak_rss_mb`` (the process's peak RSS during the
-    upserts, the load excluded), ``rows``, ``seconds``, ``written``, ``transactions`` and ``existing_rows``.
+    upserts, the load excluded, but including the pages generated beforehand, which take ``pages_mb``),
+    ``rows``, ``seconds``, ``written``, ``transactions`` (write transactions the engine made) and
+    ``existing_rows``.
     """
     rng = random.Random(7)
     with tempfile.TemporaryDirectory() as folder:
         wh = Warehouse(Path(folder) / "bench.duckdb")
         wh.ensure_tables()
         load(wh, existing_rows, quiet=True)
+        gc.collect()
+        before = rss_mb()
         batches = upsert_pages(existing_rows, pages, page_size, rng)
+        pages_mb = rss_mb() - before
         figures = engine_upserts(wh, batches)
     figures["rows_per_s"] = figures["rows_per_second"]
     figures["existing_rows"] = existing_rows
+    figures["pages_mb"] = pages_mb
     return figures
 
 
@@ -283,19 +297,29 @@ def main() -> None:
         load(wh, args.rows)
         print(f"RSS after load: {rss_mb():,.0f} MB; table holds {wh.row_count('tickets'):,} rows")
         connection_cost(wh)
+        before = rss_mb()
         pages = upsert_pages(args.rows, args.pages, args.page_size, rng)
+        pages_mb = rss_mb() - before
         conversion_cost(pages[:10])
         figure = engine_upserts(wh, pages)
         print(
             f"THE FIGURE: upsert through the sync engine: {figure['rows']:,} rows in {figure['seconds']:.2f}s = "
             f"{figure['rows_per_second']:,.0f} rows/s ({figure['written']:,} written; {figure['transactions']} "
-            f"transactions; peak RSS {figure['peak_rss_mb']:,.0f} MB)"
+            f"transactions; peak RSS {figure['peak_rss_mb']:,.0f} MB, of which the pre-generated pages "
+            f"{pages_mb:,.0f} MB)"
         )
         more = upsert_pages(
-            args.rows, 40, args.page_size, rng, first_version=args.pages + 1, first_new=2 * args.rows + 1
+            args.rows, 40 + args.pages, args.page_size, rng, first_version=args.pages + 1, first_new=2 * args.rows + 1
         )
-        timed_upserts(wh, more[:20], "for comparison: one Warehouse.apply_page (connection) per page", session=False)
-        timed_upserts(wh, more[20:], "for comparison: one apply_page per page inside one session", session=True)
+        deeper = engine_upserts(wh, more[:-40], queue_pages=5)
+        print(
+            f"for comparison: the same through the engine if its queue held 5 pages per stream (bigger batches): "
+            f"{deeper['rows_per_second']:,.0f} rows/s ({deeper['transactions']} transactions)"
+        )
+        timed_upserts(
+            wh, more[-40:-20], "for comparison: one Warehouse.apply_page (connection) per page", session=False
+        )
+        timed_upserts(wh, more[-20:], "for comparison: one apply_page per page inside one session", session=True)
         print(f"table now holds {wh.row_count('tickets'):,} rows")
 
 
