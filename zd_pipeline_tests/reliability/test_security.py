@@ -95,12 +95,14 @@ def _needles(auth: str) -> dict[str, bytes]:
     """Every form a credential could take: the raw secrets and the Authorization header values."""
     basic = base64.b64encode(f"{EMAIL}/token:{API_TOKEN}".encode())
     wrong = base64.b64encode(f"{EMAIL}/token:{WRONG_TOKEN}".encode())
-    needles = {"wrong token": WRONG_TOKEN.encode(), "wrong token header": wrong}
     if auth == "api_token":
-        needles.update({"API token": API_TOKEN.encode(), "Basic header": basic})
-    else:
-        needles.update({"OAuth token": OAUTH_TOKEN.encode()})
-    return needles
+        return {
+            "API token": API_TOKEN.encode(),
+            "Basic header": basic,
+            "wrong token": WRONG_TOKEN.encode(),
+            "wrong token header": wrong,
+        }
+    return {"OAuth token": OAUTH_TOKEN.encode()}
 
 
 def _sync_env(auth: str, base_url: str, tmp_path: Path, start_date: str, token: str | None = None) -> dict[str, str]:
@@ -161,23 +163,28 @@ def test_no_credential_in_logs_run_config_metadata_output_or_the_duckdb_file(aut
     with serve(simulator) as base_url:
         good = _sync(_sync_env(auth, base_url, tmp_path, start_date))
         assert good.returncode == 0, good.stderr
-        wrong = _sync(_sync_env(auth, base_url, tmp_path, start_date, token=WRONG_TOKEN))
-        assert wrong.returncode == 1 and "401 Unauthorized" in wrong.stderr
+        # A rejected credential must not leak either (it could be a real one, mistyped): once, with API tokens.
+        wrong = (
+            _sync(_sync_env(auth, base_url, tmp_path, start_date, token=WRONG_TOKEN)) if auth == "api_token" else None
+        )
+        assert wrong is None or (wrong.returncode == 1 and "401 Unauthorized" in wrong.stderr)
     home = tmp_path / "dagster_home"
     haystacks = {
         "sync stdout": good.stdout.encode(),
         "sync stderr": good.stderr.encode(),
-        "failed sync stdout": wrong.stdout.encode(),
-        "failed sync stderr": wrong.stderr.encode(),
+        "failed sync stdout": wrong.stdout.encode() if wrong else b"",
+        "failed sync stderr": wrong.stderr.encode() if wrong else b"",
         **_instance_texts(home),
         **{f"file {p.relative_to(home)}": p.read_bytes() for p in home.rglob("*") if p.is_file()},
         **_duckdb_texts(tmp_path / "zendesk.duckdb"),
     }
     # The haystacks are really what we think: the runs' metadata and rows are in them.
     assert any(b"records_fetched" in text for name, text in haystacks.items() if name.startswith("run "))
-    assert any(b"Couldn't authenticate you" in text for name, text in haystacks.items() if name.startswith("run "))
+    assert wrong is None or any(
+        b"Couldn't authenticate" in t for name, t in haystacks.items() if name.startswith("run ")
+    )
     compute_logs = [text for name, text in haystacks.items() if "compute_logs" in name]
-    assert compute_logs and any(b"401 Unauthorized" in text for text in compute_logs)
+    assert compute_logs and (wrong is None or any(b"401 Unauthorized" in text for text in compute_logs))
     assert any(b"leak-check" in text or b"Acme" in text or b"organizations" in text for text in haystacks.values())
     leaks = [
         f"{needle} in {where}"
