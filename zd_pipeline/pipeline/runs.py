@@ -124,8 +124,10 @@ def claim_account(instance: dg.DagsterInstance, account: str) -> str | None:
     runs = instance.get_runs(filters=dg.RunsFilter(tags={ACCOUNT_TAG: account}, statuses=IN_PROGRESS))
     for run in runs:
         pid, host = run.tags.get(PID_TAG), run.tags.get(HOST_TAG)
-        if pid is None or host != socket.gethostname():
+        if pid is None:
             return _busy_message(account, run, "launched by Dagster")
+        if host != socket.gethostname():
+            return _busy_message(account, run, f"process {pid} on {host}")
         if _process_alive(int(pid)):
             return _busy_message(account, run, f"process {pid}")
         instance.report_run_failed(
