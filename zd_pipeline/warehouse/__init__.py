@@ -7,37 +7,44 @@ in one transaction.
 Design summary (copied into the README):
 
 - **Tables** are built from the catalogue alone: ``"<schema>"."<stream>"`` per stream (schema = the account,
-  default ``zendesk``), ``id`` PRIMARY KEY (BIGINT, or VARCHAR for routing UUIDs), typed columns under Zendesk's
-  field names (TIMESTAMPTZ from ISO strings or epoch ints, VARCHAR[]/BIGINT[] lists, JSON for nested objects),
-  plus ``_raw JSON`` (the whole record), ``_synced_at``, ``_ordering_ts`` (epoch of the ordering field) and
-  ``_deleted`` (the tombstone: tickets with status ``deleted``, users with ``active`` false). Nothing is
-  hard-deleted. ``ensure_tables`` is idempotent and adds columns a newer catalogue declares.
+  default ``zendesk``), ``id`` NOT NULL (BIGINT, or VARCHAR for routing UUIDs; unique by construction of the
+  merge, with no PRIMARY KEY index: see ``merge``), typed columns under Zendesk's field names (TIMESTAMPTZ from
+  ISO strings or epoch ints, VARCHAR[]/BIGINT[] lists, JSON for nested objects), plus ``_raw JSON`` (the whole
+  record, zstd-compressed), ``_synced_at``, ``_ordering_ts`` (epoch of the ordering field) and ``_deleted`` (the
+  tombstone: tickets with status ``deleted``, users with ``active`` false). Nothing is hard-deleted.
+  ``ensure_tables`` is idempotent and adds columns a newer catalogue declares.
 - **Schema drift**: keys the catalogue does not know stay in ``_raw`` only (query them as
   ``_raw->>'new_field'``); they never become columns, because a sync that issues DDL would take schema locks,
   could collide with a column named by a later catalogue with another type, and would make table shapes depend on
   which records happened to arrive. A known field whose value no longer fits its column type is NULL in that
   column (VARCHAR columns take its JSON text) and intact in ``_raw``. A record without ``id`` or a readable
   ordering timestamp fails the page with :class:`BadRecordError` naming the stream (nothing written).
-- **Newest wins**: per page, duplicates are resolved first (newest ordering timestamp, ties → last in the page);
+- **Newest wins**: per write (one page, or a batch of consecutive pages of one stream via ``apply_pages``),
+  duplicates are resolved first (newest ordering timestamp, ties → last in the page / later page);
   an UPSERT stream's stored row is replaced only by a newer record, or an equally new one with different content.
   An old backfill never overwrites newer state, and the same page twice writes nothing. APPEND streams insert or
-  ignore by id. Each page is converted to Arrow column by column (orjson for JSON) and merged by one SQL statement.
+  ignore by id. Each page is converted to Arrow column by column (orjson for JSON); the batch is merged by one
+  join (stored timestamps and rowids), a delete by rowid and one ``INSERT ... SELECT`` from Arrow.
 - **Checkpoints** (``_sync_state``: stream, window_start, window_end, resume, high_water_mark, complete,
-  updated_at) are written in the page's transaction, so a process killed at any instant loses nothing and a
-  resume re-reads at most one page.
-- **Concurrency**: connections are short (one per page). Writers of any process or thread take an exclusive
+  updated_at) are written in the write's transaction (a batch stores its last page's), so a process killed at any
+  instant loses nothing and a resume re-reads at most one write (one page, or one batch).
+- **Concurrency**: connections are short (one per write). A page write attaches the file to an in-memory DuckDB
+  the process keeps (creating one costs 15-50 ms, attaching ~1 ms) and detaches it afterwards, which checkpoints
+  and releases the file exactly like closing a connection. Writers of any process or thread take an exclusive
   ``flock`` on ``<file>.lock`` first, then retry DuckDB's own lock error (someone else's open connection) up to
   ``lock_timeout`` before :class:`WarehouseLockedError` says which file and what to close. A reader
-  (``Warehouse.read()`` or any DuckDB client opening read-only) gets in between pages; ``read()`` waits up to
+  (``Warehouse.read()`` or any DuckDB client opening read-only) gets in between writes; ``read()`` waits up to
   ``read_timeout`` and then explains that a sync is writing. ``load_checkpoint``/``checkpoints``/
   ``high_water_mark``/``row_count`` go through the writer lock, so they queue behind a sync instead of failing.
 - **Bulk loads**: ``with wh.session(): ...`` holds one write connection across pages (no reopen, checkpoints
   deferred to a 64 MB WAL and forced at the end); readers and other writers wait for the whole session.
-- **Speed** (``.venv/bin/python -m bench.warehouse_speed``, 2 cores, 1.3 kB tickets, table of 1,000,000 rows):
-  roughly 5,000 rows/s with one connection per 1,000-ticket page, 10,000 rows/s in a session and 15,000 rows/s
-  with 10,000-row batches, writer memory flat (≈280 MB RSS at 1M rows as at 100k). Per 1,000-ticket page in a
-  session: ~10-20 ms Arrow conversion, ~20 ms SQL (stored-version join, delete, insert), ~50 ms DuckDB commit (WAL
-  write, fsync, amortised checkpoints) — the commit, i.e. the bytes written (``_raw`` doubles them), dominates.
+- **Speed** (``.venv/bin/python -m bench.warehouse_speed``, 2 shared cores, 1.3 kB tickets, table of 1,000,000
+  rows; ``measure_upsert_rate`` is the figure): see the README's Warehouse section for the measured rates. What
+  made them: one transaction per batch of waiting pages, no PRIMARY KEY (its ART index slowed every write and
+  checkpoint, and grew in memory with the table), a kept DuckDB instance per file, ``_raw`` compressed with zstd,
+  and vacuuming at every 8th write's checkpoint only. What a write costs now (5,000 tickets, CPU): ~50 ms Arrow
+  conversion, ~40 ms merge SQL, ~27 ms commit (WAL), ~70 ms checkpoint when the file is released (compressing the
+  new rows; the vacuuming ones more).
 """
 
 from .errors import BadRecordError, NotADuckDBFileError, WarehouseError, WarehouseLockedError
