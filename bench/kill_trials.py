@@ -26,12 +26,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=20)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--window", type=float, default=5.0, help="kill moments are drawn over this many seconds")
+    parser.add_argument("--window", type=float, default=3.0, help="kill moments are drawn over this many seconds")
     args = parser.parse_args(argv)
     rng = random.Random(args.seed)
     # The simulator runs ten minutes behind the wall clock, like the tests: the sync sees its present as the past.
     simulator = Simulator(scale="small", seed=16, clock=ManualClock(time.time() - 600), rate_limit=None)
-    simulator.set_faults("slow=0.5:0.4")  # pages trickle in over a few seconds: most kills land among them
+    simulator.set_faults("slow=1.0:0.5")  # every page takes half a second more: kills land among the pages
     results = []
     print(f"{args.trials} SIGKILL trials of `zd-pipeline sync --streams {','.join(KILL_STREAMS)}`", flush=True)
     with serve(simulator) as base_url, tempfile.TemporaryDirectory(prefix="zd-kill-") as tmp:
