@@ -42,7 +42,7 @@ _FIRST_BACKOFF, _MAX_BACKOFF = 0.005, 0.1
 # page writes: per file, this process's in-memory DuckDB, how many writes use it now and how many it served
 _INSTANCES: dict[Path, list] = {}
 _MAX_INSTANCES = 4
-VACUUM_EVERY = 8  # page writes per vacuuming checkpoint (see page_writer_connection)
+VACUUM_EVERY = 64  # page writes per vacuuming checkpoint (see page_writer_connection)
 _VACUUM_TASKS = 100  # DuckDB's default max_vacuum_tasks
 _INSTANCES_LOCK = threading.Lock()
 
@@ -75,9 +75,9 @@ def page_writer_connection(path: Path, timeout: float, settings: Sequence[str]) 
     releases the file whatever state it is in) and the next write starts a new one.
 
     Only the first and then every :data:`VACUUM_EVERY`-th write of the instance lets its checkpoint vacuum (merge
-    the small row groups each write appends and drop deleted rows): vacuuming at every write rewrote the same rows
-    again and again (measured: ~25 % of a write's checkpoint); every 8th write merges 8 writes' row groups at once
-    and still reclaims deleted rows within a few writes.
+    the small row groups each write appends, drop deleted rows): vacuuming at every write rewrote the same rows
+    again and again. Measured over 200 pages of 2 and 5 per write into 1M tickets: every write 16.9 s CPU, every
+    8th 14.1 s, every 64th 11.1 s. Dead rows then wait at most 64 writes (and every process vacuums at its first).
     """
     deadline = time.monotonic() + timeout
     with _writer_lock(path, deadline, timeout):

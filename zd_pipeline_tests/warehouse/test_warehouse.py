@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from zd_pipeline.catalogue import ROUTING_ATTRIBUTES, STREAMS, TICKET_EVENTS, TICKETS, USERS
 from zd_pipeline.checkpoint import Checkpoint, ResumePoint
 from zd_pipeline.clock import ManualClock
-from zd_pipeline.warehouse import BadRecordError, PageResult, Warehouse, WarehouseError, sync_state
+from zd_pipeline.warehouse import BadRecordError, PageResult, Warehouse, WarehouseError, connections, sync_state
 from zd_pipeline.warehouse.ddl import table_columns
 
 from .conftest import rows
@@ -311,12 +311,13 @@ def test_a_batch_of_pages_commits_with_the_last_checkpoint_and_counts_per_page(w
     assert wh.row_count("tickets") == 3 and wh.load_checkpoint("tickets", *WINDOW) == page_checkpoint("tickets", 3)
 
 
-def test_replaced_versions_are_reclaimed_within_a_few_writes(wh: Warehouse) -> None:
+def test_replaced_versions_are_reclaimed_within_a_few_writes(wh: Warehouse, monkeypatch: pytest.MonkeyPatch) -> None:
     """Page writes vacuum only every few checkpoints (cheaper), yet superseded rows never pile up."""
-    live = 600
+    live, every = 300, 8
+    monkeypatch.setattr(connections, "VACUUM_EVERY", every)  # the mechanism, at a test's scale
     wh.apply_page(TICKETS, [ticket(i, BASE) for i in range(live)], CP)
     physical = []
-    for n in range(1, 21):  # each write replaces a third of the tickets with a newer version
+    for n in range(1, every + 4):  # each write replaces a third of the tickets with a newer version
         wh.apply_page(TICKETS, [ticket(i, BASE + n) for i in range(n % 3, live, 3)], CP)
         with wh.read() as con:
             physical.append(
@@ -326,5 +327,5 @@ def test_replaced_versions_are_reclaimed_within_a_few_writes(wh: Warehouse) -> N
                 ).fetchone()[0]
             )
     assert wh.row_count("tickets") == live
-    assert max(physical) <= live + 9 * live // 3, physical  # at most the versions of the writes since a vacuum
-    assert min(physical[8:]) == live, physical  # and back to the live rows only after a vacuuming write
+    assert max(physical) <= live + every * live // 3, physical  # at most the versions written since a vacuum
+    assert physical[every - 1] == live, physical  # and only the live rows after the next vacuuming write
