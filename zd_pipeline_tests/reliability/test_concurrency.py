@@ -56,7 +56,7 @@ def test_a_read_only_session_held_open_makes_the_sync_fail_clearly_and_the_next_
     )
     try:
         assert session.stdout.readline().strip() == "open"
-        held = run_sync(pipeline_env, STREAMS, instance=instance, resource_config={"warehouse": {"lock_timeout": 2.0}})
+        held = run_sync(pipeline_env, STREAMS, instance=instance, resource_config={"warehouse": {"lock_timeout": 1.0}})
     finally:
         session.stdin.write("\n")
         session.stdin.flush()

@@ -76,8 +76,8 @@ def test_a_429_storm_is_waited_out_with_retry_after(
 def test_slow_pages_hit_the_timeout_and_per_page_backs_off(
     pipeline_env, simulator, shared_clock, instance, warehouse, start_epoch
 ):
-    simulator.set_faults("slow=0.4:1.5")
-    outcome = _sync(pipeline_env, instance, timeout=0.5)
+    simulator.set_faults("slow=0.4:0.8")
+    outcome = _sync(pipeline_env, instance, timeout=0.4)
     assert _retries(outcome) >= 2
     sizes = [int(parse_qs(entry[3])["per_page"][0]) for entry in simulator.request_log if "per_page" in entry[3]]
     assert max(sizes) == PER_PAGE and min(sizes) < PER_PAGE  # halved after a timeout, doubled back after
