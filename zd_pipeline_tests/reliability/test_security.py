@@ -4,6 +4,7 @@ full runs no credential is found anywhere a sync leaves traces.
 
 import base64
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -106,7 +107,7 @@ def _needles(auth: str) -> dict[str, bytes]:
 
 
 def _sync_env(auth: str, base_url: str, tmp_path: Path, start_date: str, token: str | None = None) -> dict[str, str]:
-    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith(("ZENDESK_", "ZD_", "DAGSTER_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ZENDESK_", "ZD_", "DAGSTER_"))}
     env.update(
         {
             cfg.ENV_BASE_URL: base_url,
