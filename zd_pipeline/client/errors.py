@@ -1,10 +1,16 @@
 """The client's errors: each names the stream, the URL (never with credentials) and what to fix.
 
 Which failures are retried is decided in ``zd_pipeline.client.fetch``; everything raised from there is one of
-these, so a caller can catch ``ZendeskError`` alone.
+these, so a caller can catch ``ZendeskError`` alone. :func:`error_for_response` turns a refused response (4xx,
+a redirect) into the matching error, with Zendesk's own error text or the page's title, never a wall of HTML.
 """
 
 from __future__ import annotations
+
+import re
+
+import httpx
+import orjson
 
 
 class ZendeskError(Exception):
@@ -46,3 +52,71 @@ class InvalidResponseError(ZendeskError):
 
 class RetriesExhaustedError(ZendeskError):
     """Transient failures (5xx, 429, timeouts, resets, truncated JSON) outlasted the retry budget."""
+
+
+# --- classifying a response -------------------------------------------------------------------------------
+
+
+def error_for_response(response: httpx.Response, stream: str, url: str) -> ZendeskError:
+    """The error a non-200, non-429, non-5xx response stands for; its message names the fix."""
+    status = response.status_code
+    detail = _zendesk_error_text(response)
+    if status == 401:
+        return AuthenticationError(
+            f"401 Unauthorized ({detail}): Zendesk rejected the credentials; check ZENDESK_EMAIL with "
+            "ZENDESK_API_TOKEN (API-token access must be enabled in Admin Center) or ZENDESK_OAUTH_TOKEN",
+            stream=stream,
+            url=url,
+        )
+    if status == 403:
+        return PermissionDeniedError(
+            f"403 Forbidden ({detail}): these credentials may not read this export; incremental exports need an "
+            "admin user (routing exports also need the Enterprise plan)",
+            stream=stream,
+            url=url,
+        )
+    if status == 404:
+        return NotFoundError(
+            f"404 Not Found ({detail}): check ZENDESK_SUBDOMAIN / ZENDESK_BASE_URL, and that this account has the "
+            "endpoint (skill-based routing exports need Enterprise)",
+            stream=stream,
+            url=url,
+        )
+    if 300 <= status < 400:
+        return InvalidResponseError(
+            f"HTTP {status} redirect to {response.headers.get('location', '?')!r}; redirects are not followed "
+            "(credentials stay on the configured host): fix base_url/subdomain",
+            stream=stream,
+            url=url,
+        )
+    return BadRequestError(f"HTTP {status}: Zendesk says: {detail}", stream=stream, url=url)
+
+
+def _zendesk_error_text(response: httpx.Response) -> str:
+    """Zendesk's error text (``{"error": ..., "description": ...}`` and variants), else a body snippet."""
+    try:
+        body = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        return html_title(response.content) or snippet(response.content) or "empty body"
+    if isinstance(body, dict):
+        parts = [body.get(key) for key in ("error", "description", "details", "errors")]
+        text = " - ".join(
+            p if isinstance(p, str) else orjson.dumps(p).decode() for p in parts if p not in (None, "", [], {})
+        )
+        if text:
+            return text[:500]
+    return snippet(response.content)
+
+
+def html_title(content: bytes) -> str | None:
+    """``an HTML page ("Title")`` when the body is HTML (a web site, a login or error page), else ``None``."""
+    text = content[:4096].decode("utf-8", "replace")
+    if not text.lstrip().lower().startswith(("<!doctype html", "<html")):
+        return None
+    match = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
+    title = " ".join(match.group(1).split())[:80] if match else ""
+    return f"an HTML page ({title!r})" if title else "an HTML page"
+
+
+def snippet(content: bytes, limit: int = 120) -> str:
+    return content[:limit].decode("utf-8", "replace").strip()

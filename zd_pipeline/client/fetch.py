@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import logging
 import random
-import re
 from dataclasses import dataclass, field
 
 import httpx
@@ -28,14 +27,12 @@ import orjson
 
 from zd_pipeline.client.config import ClientConfig
 from zd_pipeline.client.errors import (
-    AuthenticationError,
-    BadRequestError,
     ForeignHostError,
     InvalidResponseError,
-    NotFoundError,
-    PermissionDeniedError,
     RetriesExhaustedError,
-    ZendeskError,
+    error_for_response,
+    html_title,
+    snippet,
 )
 from zd_pipeline.client.stats import ClientStats
 from zd_pipeline.client.throttle import SlidingWindowThrottle
@@ -81,13 +78,20 @@ class _Transient(Exception):
     """A failure worth retrying; ``retry_after`` overrides the back-off when the server named a wait."""
 
     def __init__(
-        self, reason: str, *, retry_after: float | None = None, timeout: bool = False, rate_limited: bool = False
+        self,
+        reason: str,
+        *,
+        retry_after: float | None = None,
+        timeout: bool = False,
+        rate_limited: bool = False,
+        unreachable: bool = False,
     ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
         self.timeout = timeout
         self.rate_limited = rate_limited
+        self.unreachable = unreachable
 
 
 class Fetcher:
@@ -167,9 +171,14 @@ class Fetcher:
                     url=url,
                 )
             if not told_to_wait and retries >= self._config.max_retries:
+                advice = (
+                    f"Nothing answers at {self._origin.host}: check ZENDESK_SUBDOMAIN / ZENDESK_BASE_URL and the "
+                    "network, then retry"
+                    if failure.unreachable
+                    else "Zendesk or the network is failing persistently: retry later, or raise max_retries/timeout"
+                )
                 raise RetriesExhaustedError(
-                    f"gave up after {retries + waits + 1} attempts; last failure: {failure.reason}. Zendesk or the "
-                    "network is failing persistently: retry later, or raise max_retries/timeout",
+                    f"gave up after {retries + waits + 1} attempts; last failure: {failure.reason}. {advice}",
                     stream=request.stream,
                     url=url,
                 )
@@ -203,6 +212,8 @@ class Fetcher:
         except httpx.TimeoutException as exc:
             self._stats.add(stream, "timeouts")
             raise _Transient(f"timed out after {self._config.timeout}s ({type(exc).__name__})", timeout=True) from None
+        except httpx.ConnectError as exc:  # refused, or the name does not resolve: nothing was sent
+            raise _Transient(f"cannot connect ({type(exc).__name__}: {exc})", unreachable=True) from None
         except httpx.TransportError as exc:
             raise _Transient(f"connection failed ({type(exc).__name__}: {exc})") from None
         status = response.status_code
@@ -213,12 +224,12 @@ class Fetcher:
             raise _Transient("429 Too Many Requests", retry_after=_retry_after(response), rate_limited=True)
         if status >= 500:
             raise _Transient(f"HTTP {status} from Zendesk")
-        raise _client_error(response, stream, url)
+        raise error_for_response(response, stream, url)
 
     def _parse(self, response: httpx.Response, stream: str, url: str) -> dict:
         content_type = response.headers.get("content-type", "")
         if content_type and "json" not in content_type.lower():
-            body = _html_title(response.content) or repr(_snippet(response.content))
+            body = html_title(response.content) or repr(snippet(response.content))
             raise InvalidResponseError(
                 f"expected a JSON export page, got {content_type!r} ({body}): this is "
                 "not the Zendesk API; set ZENDESK_SUBDOMAIN to the account's subdomain (acme for "
@@ -235,56 +246,6 @@ class Fetcher:
         return body
 
 
-def _client_error(response: httpx.Response, stream: str, url: str) -> ZendeskError:
-    status = response.status_code
-    detail = _zendesk_error_text(response)
-    if status == 401:
-        return AuthenticationError(
-            f"401 Unauthorized ({detail}): Zendesk rejected the credentials; check ZENDESK_EMAIL with "
-            "ZENDESK_API_TOKEN (API-token access must be enabled in Admin Center) or ZENDESK_OAUTH_TOKEN",
-            stream=stream,
-            url=url,
-        )
-    if status == 403:
-        return PermissionDeniedError(
-            f"403 Forbidden ({detail}): these credentials may not read this export; incremental exports need an "
-            "admin user (routing exports also need the Enterprise plan)",
-            stream=stream,
-            url=url,
-        )
-    if status == 404:
-        return NotFoundError(
-            f"404 Not Found ({detail}): check ZENDESK_SUBDOMAIN / ZENDESK_BASE_URL, and that this account has the "
-            "endpoint (skill-based routing exports need Enterprise)",
-            stream=stream,
-            url=url,
-        )
-    if 300 <= status < 400:
-        return InvalidResponseError(
-            f"HTTP {status} redirect to {response.headers.get('location', '?')!r}; redirects are not followed "
-            "(credentials stay on the configured host): fix base_url/subdomain",
-            stream=stream,
-            url=url,
-        )
-    return BadRequestError(f"HTTP {status}: Zendesk says: {detail}", stream=stream, url=url)
-
-
-def _zendesk_error_text(response: httpx.Response) -> str:
-    """Zendesk's error text (``{"error": ..., "description": ...}`` and variants), else a body snippet."""
-    try:
-        body = orjson.loads(response.content)
-    except orjson.JSONDecodeError:
-        return _html_title(response.content) or _snippet(response.content) or "empty body"
-    if isinstance(body, dict):
-        parts = [body.get(key) for key in ("error", "description", "details", "errors")]
-        text = " - ".join(
-            p if isinstance(p, str) else orjson.dumps(p).decode() for p in parts if p not in (None, "", [], {})
-        )
-        if text:
-            return text[:500]
-    return _snippet(response.content)
-
-
 def _retry_after(response: httpx.Response) -> float | None:
     """Seconds from ``Retry-After`` (Zendesk sends whole seconds); ``None`` if absent or unreadable."""
     raw = response.headers.get("retry-after")
@@ -295,20 +256,6 @@ def _retry_after(response: httpx.Response) -> float | None:
     if seconds is None or seconds < 0:
         return None
     return min(seconds, 3600.0)
-
-
-def _html_title(content: bytes) -> str | None:
-    """``an HTML page ("Title")`` when the body is HTML (a web site, a login or error page), else ``None``."""
-    text = content[:4096].decode("utf-8", "replace")
-    if not text.lstrip().lower().startswith(("<!doctype html", "<html")):
-        return None
-    match = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
-    title = " ".join(match.group(1).split())[:80] if match else ""
-    return f"an HTML page ({title!r})" if title else "an HTML page"
-
-
-def _snippet(content: bytes, limit: int = 120) -> str:
-    return content[:limit].decode("utf-8", "replace").strip()
 
 
 def _origin_key(url: httpx.URL) -> tuple[str, str, int | None]:

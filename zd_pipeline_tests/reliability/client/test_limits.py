@@ -38,3 +38,15 @@ def test_a_429_without_retry_after_spends_the_retry_budget() -> None:
 def test_per_page_out_of_range_names_the_bound(per_page) -> None:
     with pytest.raises(ValueError, match=r"per_page=.* is out of range: Zendesk's incremental exports serve 1 to 1000"):
         ClientConfig(base_url="https://acme.zendesk.com", auth=ApiTokenAuth("a@example.com", "t"), per_page=per_page)
+
+
+def test_an_unreachable_host_names_the_settings_to_check() -> None:
+    handler, seen = _script(httpx.ConnectError("[Errno -2] Name or service not known"))
+    fetcher, _, _ = _fetcher(handler, max_retries=2)
+    with pytest.raises(RetriesExhaustedError) as caught:
+        fetcher.get(_request(fetcher))
+    message = str(caught.value)
+    print(f"\nUNREACHABLE | {message}")
+    assert "cannot connect (ConnectError: [Errno -2] Name or service not known)" in message
+    assert "Nothing answers at acme.zendesk.com: check ZENDESK_SUBDOMAIN / ZENDESK_BASE_URL" in message
+    assert len(seen) == 3
