@@ -45,6 +45,8 @@ _MAX_INSTANCES = 4
 VACUUM_EVERY = 64  # page writes per vacuuming checkpoint (see page_writer_connection)
 _VACUUM_TASKS = 100  # DuckDB's default max_vacuum_tasks
 _INSTANCES_LOCK = threading.Lock()
+_INSTANCES_PID = [os.getpid()]
+_INHERITED: list = []
 
 
 def lock_path(path: Path) -> Path:
@@ -215,6 +217,10 @@ def _page_instance(path: Path, settings: Sequence[str]) -> tuple[duckdb.DuckDBPy
     in use until :func:`_release`, and the number of writes it served before this one. Idle instances of other
     files beyond :data:`_MAX_INSTANCES` are closed (each holds a few MB)."""
     with _INSTANCES_LOCK:
+        if _INSTANCES_PID[0] != os.getpid():  # a forked child never uses (nor closes) its parent's instances
+            _INHERITED.extend(_INSTANCES.values())
+            _INSTANCES.clear()
+            _INSTANCES_PID[0] = os.getpid()
         entry = _INSTANCES.get(path)
         if entry is None:
             idle = [other for other, (_, users, _) in _INSTANCES.items() if users == 0]
