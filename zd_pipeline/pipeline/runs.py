@@ -11,6 +11,13 @@ this look; they then take turns page by page under the warehouse's writer lock, 
 started here is tagged with its process id and host, so a run whose process was killed (SIGKILL, power loss)
 is recognised by the next sync on that host, marked failed with a message saying so, and no longer blocks the
 sensor, which requests nothing while a run of the account looks in progress.
+
+A sync after a successful one is incremental (:func:`incremental_resume`): when every selected stream has a
+materialization and a stored checkpoint, each stream resumes from the checkpoint of its newest window (where its
+last run stopped: everything before it is applied) and the run covers only the daily partitions from the oldest
+such start time's day to today. Dagster records two events per asset and partition in a run's range (planned,
+materialized), ~30 ms each on SQLite: over 91 days and 8 streams that was ~45 s of bookkeeping for a sync that
+fetched a few hundred records. ``full_refresh``, or a stream never synced: every partition from the start date.
 """
 
 from __future__ import annotations
@@ -27,8 +34,11 @@ from zd_pipeline.catalogue import get_stream
 from zd_pipeline.definitions import build_definitions
 from zd_pipeline.pipeline.assets import SyncConfig, raw_asset_key, sync_op_name
 from zd_pipeline.pipeline.jobs import ACCOUNT_TAG, ANALYTICS_JOB, sync_job_name
+from zd_pipeline.pipeline.partitions import partition_key_of
 from zd_pipeline.settings import Settings
+from zd_pipeline.warehouse import Warehouse, WarehouseError
 
+CHECKPOINT_READ_TIMEOUT = 5.0  # seconds to wait for the file before syncing every partition instead
 QUIET_LOGGERS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 PID_TAG = "zd/pid"
 HOST_TAG = "zd/host"
@@ -59,7 +69,8 @@ def run_sync(
     instance: dg.DagsterInstance | None = None,
     resource_config: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> SyncOutcome:
-    """Materialize ``stream_names`` over every partition from the start date to today, in one run.
+    """Materialize ``stream_names`` in one run: every partition from the start date to today, or for a sync after a
+    successful one the days from where the streams stopped (see the module docstring).
 
     ``resource_config`` overrides resource fields for this run, e.g. ``{"zendesk": {"per_page": 100}}``; the
     other fields keep their bindings (secrets stay ``EnvVar``s, so nothing secret is stored). When another sync
@@ -75,10 +86,19 @@ def run_sync(
     job = defs.resolve_job_def(sync_job_name(account))
     partitions_def = job.partitions_def
     keys = [raw_asset_key(account, get_stream(name)) for name in stream_names]
-    run_config: dict[str, Any] = {
-        **QUIET_LOGGERS,
-        "ops": {sync_op_name(account): {"config": SyncConfig(full_refresh=full_refresh).model_dump()}},
-    }
+    first_key = partitions_def.get_first_partition_key()
+    sync_config, start_key = SyncConfig(full_refresh=full_refresh), first_key
+    if not full_refresh:
+        warehouse = Warehouse(settings.duckdb_path, schema=settings.schema, lock_timeout=CHECKPOINT_READ_TIMEOUT)
+        resume = incremental_resume(instance, warehouse, account, stream_names)
+        if resume is not None:
+            sync_config, oldest = resume
+            start_key = (
+                max(first_key, partition_key_of(oldest))
+                if oldest is not None
+                else partitions_def.get_last_partition_key()
+            )
+    run_config: dict[str, Any] = {**QUIET_LOGGERS, "ops": {sync_op_name(account): {"config": sync_config.model_dump()}}}
     result = job.execute_in_process(
         run_config=run_config,
         instance=instance,
@@ -88,7 +108,7 @@ def run_sync(
             ACCOUNT_TAG: account,
             PID_TAG: str(os.getpid()),
             HOST_TAG: socket.gethostname(),
-            "dagster/asset_partition_range_start": partitions_def.get_first_partition_key(),
+            "dagster/asset_partition_range_start": start_key,
             "dagster/asset_partition_range_end": partitions_def.get_last_partition_key(),
         },
     )
@@ -113,6 +133,34 @@ def _with_resources(defs: dg.Definitions, overrides: Mapping[str, Mapping[str, A
         schedules=defs.schedules,
         resources=resources,
     )
+
+
+def incremental_resume(
+    instance: dg.DagsterInstance, warehouse: Warehouse, account: str, stream_names: Sequence[str]
+) -> tuple[SyncConfig, int | None] | None:
+    """Where each stream stopped: a run config resuming every stream from the checkpoint of its newest window,
+    and the oldest start time among them (``None`` when every stream resumes from a cursor, which needs no window
+    around it). ``None`` when any stream has no materialization or no checkpoint (it needs every partition)."""
+    start_times: dict[str, int] = {}
+    cursors: dict[str, str] = {}
+    for name in stream_names:
+        if instance.get_latest_materialization_event(raw_asset_key(account, get_stream(name))) is None:
+            return None
+        try:
+            stored = warehouse.checkpoints(name)
+        except WarehouseError:  # locked or not a DuckDB file: the run itself reports it, with its own timeout
+            return None
+        if not stored:
+            return None
+        resume = max(stored, key=lambda c: (c.window_end, c.window_start)).resume
+        if resume.cursor is not None:
+            cursors[name] = resume.cursor
+        elif resume.start_time is not None:
+            start_times[name] = resume.start_time
+        else:
+            return None
+    oldest = min(start_times.values()) if start_times else None
+    return SyncConfig(resume_start_times=start_times, resume_cursors=cursors), oldest
 
 
 def claim_account(instance: dg.DagsterInstance, account: str) -> str | None:
