@@ -38,20 +38,8 @@ from zd_pipeline.warehouse import Warehouse
 from zd_pipeline.warehouse.arrow_page import page_to_arrow
 
 _BASE_TS = 1_700_000_000
-_WORDS = [
-    "printer",
-    "broken",
-    "invoice",
-    "refund",
-    "login",
-    "password",
-    "shipping",
-    "delay",
-    "urgent",
-    "thanks",
-    "please",
-    "help",
-]
+_WORDS = ["printer", "broken", "invoice", "refund", "login", "password"]
+_WORDS += ["shipping", "delay", "urgent", "thanks", "please", "help"]
 
 
 def _templates(count: int = 256) -> list[dict[str, Any]]:
