@@ -2,8 +2,8 @@
 
 Per stream (one multi-check each, subsettable, run after every materialization of the stream and on demand):
 
-- ``unique_non_null_ids``: no row without an id, no id twice (the warehouse's primary key should make this
-  impossible; the check proves it on the file users actually query).
+- ``unique_non_null_ids``: no row without an id, no id twice (the warehouse's single merge under its writer lock
+  keeps ids unique without a PRIMARY KEY index; the check proves it on the file users actually query).
 - ``fresh``: the stream is known current up to within ``freshness_hours`` of now. "Known current up to" is the
   newest of: the high-water mark, the end of the latest completed sync window (``_sync_state``), and the end bound
   the latest successful materialization paged the export up to (its ``window_end`` metadata; today's window is
