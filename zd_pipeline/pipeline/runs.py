@@ -22,8 +22,6 @@ fetched a few hundred records. ``full_refresh``, or a stream never synced: every
 
 from __future__ import annotations
 
-import os
-import socket
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,20 +32,13 @@ from zd_pipeline.catalogue import get_stream
 from zd_pipeline.definitions import build_definitions
 from zd_pipeline.pipeline.assets import SyncConfig, raw_asset_key, sync_op_name
 from zd_pipeline.pipeline.jobs import ACCOUNT_TAG, ANALYTICS_JOB, sync_job_name
+from zd_pipeline.pipeline.liveness import live_runs, owner, process_tags
 from zd_pipeline.pipeline.partitions import partition_key_of
 from zd_pipeline.settings import Settings
 from zd_pipeline.warehouse import Warehouse, WarehouseError
 
 CHECKPOINT_READ_TIMEOUT = 5.0  # seconds to wait for the file before syncing every partition instead
 QUIET_LOGGERS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
-PID_TAG = "zd/pid"
-HOST_TAG = "zd/host"
-IN_PROGRESS = [
-    dg.DagsterRunStatus.QUEUED,
-    dg.DagsterRunStatus.NOT_STARTED,
-    dg.DagsterRunStatus.STARTING,
-    dg.DagsterRunStatus.STARTED,
-]
 
 
 @dataclass
@@ -106,8 +97,7 @@ def run_sync(
         raise_on_error=False,
         tags={
             ACCOUNT_TAG: account,
-            PID_TAG: str(os.getpid()),
-            HOST_TAG: socket.gethostname(),
+            **process_tags(),
             "dagster/asset_partition_range_start": start_key,
             "dagster/asset_partition_range_end": partitions_def.get_last_partition_key(),
         },
@@ -166,23 +156,11 @@ def incremental_resume(
 def claim_account(instance: dg.DagsterInstance, account: str) -> str | None:
     """``None`` when no sync of ``account`` is in progress, else a message naming the run to wait for.
 
-    In-progress runs started by a process of this host that no longer exists are marked failed first (with a
-    message saying their process died): they will never finish, and would otherwise block the sensor forever.
+    In-progress runs started by a process of this host that no longer exists are marked failed first
+    (:func:`~zd_pipeline.pipeline.liveness.live_runs`): they will never finish.
     """
-    runs = instance.get_runs(filters=dg.RunsFilter(tags={ACCOUNT_TAG: account}, statuses=IN_PROGRESS))
-    for run in runs:
-        pid, host = run.tags.get(PID_TAG), run.tags.get(HOST_TAG)
-        if pid is None:
-            return _busy_message(account, run, "launched by Dagster")
-        if host != socket.gethostname():
-            return _busy_message(account, run, f"process {pid} on {host}")
-        if _process_alive(int(pid)):
-            return _busy_message(account, run, f"process {pid}")
-        instance.report_run_failed(
-            run,
-            message=f"the process running this sync (pid {pid} on {host}) died without finishing it (killed or "
-            "crashed); every page it committed is kept and the next sync resumes from its checkpoints",
-        )
+    for run in live_runs(instance, account):
+        return _busy_message(account, run, owner(run))
     return None
 
 
@@ -192,16 +170,6 @@ def _busy_message(account: str, run: dg.DagsterRun, by: str) -> str:
         f"{run.status.value}): wait for it to finish and sync again; if it is stuck, terminate it in the Dagster "
         "UI (Runs)"
     )
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def run_analytics(env: Mapping[str, str], instance: dg.DagsterInstance | None = None) -> SyncOutcome:

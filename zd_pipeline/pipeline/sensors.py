@@ -27,15 +27,9 @@ import dagster as dg
 from zd_pipeline.catalogue import Stream
 from zd_pipeline.pipeline.assets import SyncConfig, raw_asset_key, sync_op_name
 from zd_pipeline.pipeline.jobs import ACCOUNT_TAG, SyncJob
+from zd_pipeline.pipeline.liveness import live_runs
 from zd_pipeline.pipeline.metadata import HIGH_WATER_MARK_EPOCH
 from zd_pipeline.pipeline.partitions import partition_key_of
-
-IN_FLIGHT = [
-    dg.DagsterRunStatus.QUEUED,
-    dg.DagsterRunStatus.NOT_STARTED,
-    dg.DagsterRunStatus.STARTING,
-    dg.DagsterRunStatus.STARTED,
-]
 
 
 def latest_high_water_mark(instance: dg.DagsterInstance, key: dg.AssetKey) -> int | None:
@@ -47,8 +41,8 @@ def latest_high_water_mark(instance: dg.DagsterInstance, key: dg.AssetKey) -> in
 
 
 def account_run_in_flight(instance: dg.DagsterInstance, account: str) -> bool:
-    runs = instance.get_runs(filters=dg.RunsFilter(statuses=IN_FLIGHT, tags={ACCOUNT_TAG: account}), limit=1)
-    return bool(runs)
+    """A run of the account is queued or in progress (a killed CLI sync's ghost run is marked failed first)."""
+    return bool(live_runs(instance, account))
 
 
 def build_sync_sensor(

@@ -1,6 +1,9 @@
 """The sync sensor, evaluated against a real instance after real materializations."""
 
 import json
+import socket
+import subprocess
+import sys
 from datetime import UTC, datetime
 
 import dagster as dg
@@ -8,6 +11,7 @@ import dagster as dg
 from zd_pipeline.catalogue import STREAMS
 from zd_pipeline.definitions import build_definitions
 from zd_pipeline.pipeline.assets import raw_asset_key, sync_op_name
+from zd_pipeline.pipeline.liveness import HOST_TAG, PID_TAG
 from zd_pipeline.pipeline.sensors import ACCOUNT_TAG
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -82,3 +86,13 @@ def test_no_request_while_a_run_of_the_account_is_in_progress(pipeline_env, inst
 
     instance.report_run_canceled(running)
     assert len(_tick(defs, instance, cursor=None).run_requests) == 1
+
+
+def test_a_run_whose_sync_process_died_does_not_block_the_sensor(pipeline_env, instance):
+    defs = build_definitions(pipeline_env)
+    job = defs.resolve_job_def("zendesk_sync")
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    tags = {ACCOUNT_TAG: "zendesk", PID_TAG: dead.stdout.strip(), HOST_TAG: socket.gethostname()}
+    ghost = instance.create_run_for_job(job_def=job, tags=tags, status=dg.DagsterRunStatus.STARTED)
+    assert len(_tick(defs, instance, cursor=None).run_requests) == 1
+    assert instance.get_run_by_id(ghost.run_id).status is dg.DagsterRunStatus.FAILURE

@@ -26,7 +26,7 @@ import duckdb
 import zd_pipeline
 from zd_pipeline import settings as cfg
 from zd_pipeline.catalogue import STREAMS
-from zd_pipeline.pipeline.runs import IN_PROGRESS
+from zd_pipeline.pipeline.liveness import IN_PROGRESS
 from zd_pipeline.simulator import Simulator
 from zd_pipeline.warehouse import Warehouse
 from zd_pipeline_tests.pipeline.truth import table_state, truth_state

@@ -9,7 +9,8 @@ import dagster as dg
 
 from zd_pipeline.definitions import build_definitions
 from zd_pipeline.pipeline.jobs import ACCOUNT_TAG
-from zd_pipeline.pipeline.runs import HOST_TAG, PID_TAG, claim_account
+from zd_pipeline.pipeline.liveness import HOST_TAG, PID_TAG
+from zd_pipeline.pipeline.runs import claim_account
 
 
 def _run(instance, defs, pid: int | None, host: str = socket.gethostname()) -> dg.DagsterRun:
