@@ -30,12 +30,12 @@ import duckdb
 from zd_pipeline.analytics import quality
 from zd_pipeline.catalogue import STREAMS, TICKET_EVENTS, TICKETS, Stream, to_epoch, to_iso
 from zd_pipeline.clock import Clock, SystemClock
+from zd_pipeline.pipeline.metadata import WINDOW_END
 from zd_pipeline.pipeline.resources import WarehouseResource
 from zd_pipeline.settings import DEFAULT_FRESHNESS_HOURS
 from zd_pipeline.warehouse import Warehouse
 
 ROW_COUNT_KEYS = ("row_count", "dagster/row_count")
-WINDOW_END = "window_end"  # the raw assets' materialization metadata: the export's end bound, ISO-8601
 Outcome = tuple[bool, dict[str, object], dg.AssetCheckSeverity]  # a check's passed, metadata, severity
 
 UNIQUE_IDS = "unique_non_null_ids"

@@ -22,6 +22,7 @@ from zd_pipeline.warehouse import Warehouse
 
 HIGH_WATER_MARK_EPOCH = "high_water_mark_epoch"
 ROW_COUNT = "row_count"
+WINDOW_END = "window_end"  # ISO-8601 export bound the run paged up to (read by the sensor and the checks)
 
 _BOOKKEEPING_COLUMNS = (
     dg.TableColumn("_deleted", "BOOLEAN", description="True for deleted records (kept, never hard-deleted)."),
@@ -66,7 +67,7 @@ def materialization(job: StreamJob, result: StreamResult, stats: dict[str, int],
         "pages": result.pages,
         **stats,
         "window_start": to_iso(job.window_start),
-        "window_end": to_iso(job.end_time),
+        WINDOW_END: to_iso(job.end_time),
         "window_complete": result.complete,
         ROW_COUNT: warehouse.row_count(job.stream.name),
     }

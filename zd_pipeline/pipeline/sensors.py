@@ -6,9 +6,14 @@ a failed run can never make the sensor skip data) and requests one run for the s
 - a stream is due when its high-water mark moved since the sensor last requested it, or when ``interval``
   seconds passed since then (polling is the only way to learn that Zendesk changed);
 - nothing is requested while a sync run of the account is queued or in progress;
-- the run covers the daily partitions from the oldest due high-water mark's day up to today and carries each
-  stream's high-water mark as its resume point in run config, so every stream re-reads only from where it was;
-  a stream never synced starts at the first partition. The ``run_key`` (account, high-water marks, time bucket)
+- the run covers the daily partitions from the oldest due resume point's day up to today and carries each
+  stream's resume point in run config, so every stream re-reads only from where it was; a stream never synced
+  starts at the first partition. The resume point is the stream's high-water mark, but no earlier than one day
+  before the export bound its last successful sync paged up to (``window_end``): a quiet stream (routing data
+  changes rarely) would otherwise drag every run's range back to its weeks-old mark, and Dagster records two
+  events per asset and partition of a run's range (~30 ms each on SQLite). The day of margin re-reads anything
+  a clock disagreement between Zendesk and this machine could have hidden; the daily schedule re-reads
+  yesterday whole. The ``run_key`` (account, high-water marks, time bucket)
   stops the daemon from launching the same request twice.
 
 Cursor (JSON): ``{"hwm": {stream: high-water mark}, "requested_at": {stream: epoch}}``.
@@ -24,12 +29,14 @@ from collections.abc import Iterable
 
 import dagster as dg
 
-from zd_pipeline.catalogue import Stream
+from zd_pipeline.catalogue import Stream, to_epoch
 from zd_pipeline.pipeline.assets import SyncConfig, raw_asset_key, sync_op_name
 from zd_pipeline.pipeline.jobs import ACCOUNT_TAG, SyncJob
 from zd_pipeline.pipeline.liveness import live_runs
-from zd_pipeline.pipeline.metadata import HIGH_WATER_MARK_EPOCH
+from zd_pipeline.pipeline.metadata import HIGH_WATER_MARK_EPOCH, WINDOW_END
 from zd_pipeline.pipeline.partitions import partition_key_of
+
+RESYNC_MARGIN_SECONDS = 86_400
 
 
 def latest_high_water_mark(instance: dg.DagsterInstance, key: dg.AssetKey) -> int | None:
@@ -38,6 +45,15 @@ def latest_high_water_mark(instance: dg.DagsterInstance, key: dg.AssetKey) -> in
         return None
     value = event.asset_materialization.metadata.get(HIGH_WATER_MARK_EPOCH)
     return None if value is None else int(value.value)
+
+
+def latest_paged_to(instance: dg.DagsterInstance, key: dg.AssetKey) -> int | None:
+    """The export bound (epoch) the stream's last successful materialization paged up to (``window_end``)."""
+    event = instance.get_latest_materialization_event(key)
+    if event is None or event.asset_materialization is None:
+        return None
+    value = event.asset_materialization.metadata.get(WINDOW_END)
+    return None if value is None else to_epoch(value.value)
 
 
 def account_run_in_flight(instance: dg.DagsterInstance, account: str) -> bool:
@@ -70,7 +86,8 @@ def build_sync_sensor(
         due = [s for s in streams if _is_due(cursor, s.name, marks[s.name], now, interval_seconds)]
         if not due:
             return dg.SkipReason("every stream is current")
-        request = _run_request(account, partitions_def, due, marks, now, interval_seconds)
+        starts = {s.name: _resume_start(context.instance, raw_asset_key(account, s), marks[s.name]) for s in due}
+        request = _run_request(account, partitions_def, due, marks, starts, now, interval_seconds)
         for s in due:
             cursor["hwm"][s.name] = marks[s.name]
             cursor["requested_at"][s.name] = int(now)
@@ -90,19 +107,29 @@ def _is_due(cursor: dict[str, dict], name: str, hwm: int | None, now: float, int
     return now - cursor["requested_at"][name] >= interval
 
 
+def _resume_start(instance: dg.DagsterInstance, key: dg.AssetKey, hwm: int | None) -> int | None:
+    """Where a due stream re-reads from: its high-water mark, but no earlier than a day before the bound its last
+    successful sync paged up to (everything before that was read then; the day covers clocks that disagree)."""
+    if hwm is None:
+        return None
+    paged_to = latest_paged_to(instance, key)
+    return hwm if paged_to is None else max(hwm, paged_to - RESYNC_MARGIN_SECONDS)
+
+
 def _run_request(
     account: str,
     partitions_def: dg.TimeWindowPartitionsDefinition,
     due: list[Stream],
     marks: dict[str, int | None],
+    starts: dict[str, int | None],
     now: float,
     interval: int,
 ) -> dg.RunRequest:
-    known = [marks[s.name] for s in due if marks[s.name] is not None]
+    known = [starts[s.name] for s in due if starts[s.name] is not None]
     first = partitions_def.get_first_partition_key()
     start_key = first if len(known) < len(due) else max(first, partition_key_of(min(known)))
     end_key = partitions_def.get_last_partition_key()
-    resume = {s.name: marks[s.name] for s in due if marks[s.name] is not None}
+    resume = {s.name: starts[s.name] for s in due if starts[s.name] is not None}
     fingerprint = hashlib.sha1(json.dumps([sorted(s.name for s in due), resume], sort_keys=True).encode())
     return dg.RunRequest(
         run_key=f"{account}:{fingerprint.hexdigest()[:12]}:{int(now) // interval}",

@@ -12,7 +12,7 @@ from zd_pipeline.catalogue import STREAMS
 from zd_pipeline.definitions import build_definitions
 from zd_pipeline.pipeline.assets import raw_asset_key, sync_op_name
 from zd_pipeline.pipeline.liveness import HOST_TAG, PID_TAG
-from zd_pipeline.pipeline.sensors import ACCOUNT_TAG
+from zd_pipeline.pipeline.sensors import ACCOUNT_TAG, RESYNC_MARGIN_SECONDS, latest_paged_to
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 RANGE_START = "dagster/asset_partition_range_start"
@@ -42,8 +42,13 @@ def test_after_a_sync_the_sensor_requests_exactly_the_next_run_then_nothing(pipe
     request = first.run_requests[0]
     assert set(request.asset_selection) == {raw_asset_key("zendesk", s) for s in STREAMS.values()}
     config = request.run_config["ops"][sync_op_name("zendesk")]["config"]
-    assert config["resume_start_times"] == marks
-    oldest_day = datetime.fromtimestamp(min(marks.values()), UTC).strftime("%Y-%m-%d")
+    # Each stream resumes at its high-water mark, or a day before where the sync paged up to if that is later.
+    paged_to = {name: latest_paged_to(instance, raw_asset_key("zendesk", STREAMS[name])) for name in STREAMS}
+    assert all(paged_to[name] > marks[name] for name in STREAMS)
+    starts = {name: max(marks[name], paged_to[name] - RESYNC_MARGIN_SECONDS) for name in STREAMS}
+    assert config["resume_start_times"] == starts
+    assert any(starts[name] > marks[name] for name in STREAMS)  # the quiet streams no longer drag the range back
+    oldest_day = datetime.fromtimestamp(min(starts.values()), UTC).strftime("%Y-%m-%d")
     today = datetime.now(UTC).strftime("%Y-%m-%d")
     assert (request.tags[RANGE_START], request.tags[RANGE_END]) == (oldest_day, today)
     assert request.tags[ACCOUNT_TAG] == "zendesk"
