@@ -19,16 +19,20 @@ from zd_pipeline.clock import Clock, SystemClock
 
 from . import ddl, sync_state
 from .arrow_page import POSITION, page_to_arrow
-from .connections import CATALOG, page_writer_connection, reader_connection, writer_connection
+from .connections import (
+    CATALOG,
+    page_memory_settings,
+    page_writer_connection,
+    reader_connection,
+    writer_connection,
+)
 from .errors import WarehouseError
 from .merge import apply_staged
 
 SESSION_CHECKPOINT_THRESHOLD = "64MB"
 PAGE_THREADS = 1  # a page is too small for DuckDB's parallelism to pay: one thread measured ~20% faster
-# DuckDB would cache up to 80 % of RAM; page applies need little, so their memory stays flat as tables grow
-# (measured: no slower at 512MB).
-PAGE_MEMORY_LIMIT = "1GB"
-PAGE_SETTINGS = (f"SET threads = {PAGE_THREADS}", f"SET memory_limit = '{PAGE_MEMORY_LIMIT}'")
+# the memory limit and spill folder come from connections.page_memory_settings (PAGE_MEMORY_LIMIT)
+PAGE_SETTINGS = (f"SET threads = {PAGE_THREADS}",)
 
 
 @dataclass(frozen=True)
@@ -101,7 +105,7 @@ class Warehouse:
     def session(self) -> Iterator[Warehouse]:
         """Hold one write connection across many calls of this thread (bulk loads: saves reopening the file per
         page, measured 2-3x faster). Readers and other writers wait for the whole session, so keep it to a bounded
-        batch. The session's connection is tuned for page applies (one DuckDB thread, 1GB memory limit)."""
+        batch. The session's connection is tuned for page applies (one DuckDB thread, ``PAGE_MEMORY_LIMIT``)."""
         if getattr(self._local, "con", None) is not None:
             yield self
             return
@@ -109,7 +113,7 @@ class Warehouse:
             # Fewer, larger checkpoints while the session holds the file (one is forced when it closes): measured
             # ~1.5x faster page applies; the WAL it leaves to replay is bounded by this size.
             con.execute(f"SET checkpoint_threshold = '{SESSION_CHECKPOINT_THRESHOLD}'").fetchall()
-            _tune_for_pages(con)
+            _tune_for_pages(con, self.path)
             self._local.con = con
             try:
                 yield self
@@ -247,8 +251,8 @@ def _page_results(sizes: list[int], written: list[int]) -> list[PageResult]:
     return results
 
 
-def _tune_for_pages(con: duckdb.DuckDBPyConnection) -> None:
-    for statement in PAGE_SETTINGS:
+def _tune_for_pages(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    for statement in (*PAGE_SETTINGS, *page_memory_settings(path)):
         con.execute(statement).fetchall()
 
 
