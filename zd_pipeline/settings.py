@@ -130,7 +130,7 @@ def check_for_sync(settings: Settings) -> None:
         )
     if settings.email is not None and settings.oauth_token is None and "@" not in settings.email:
         raise SettingsError(f"{ENV_EMAIL}={settings.email!r} is not an email address: use the agent's login email")
-    _check_duckdb_path(settings.duckdb_path)
+    check_duckdb_path(settings.duckdb_path)
 
 
 def _check_base_url(base_url: str) -> None:
@@ -144,7 +144,7 @@ def _check_base_url(base_url: str) -> None:
         )
 
 
-def _check_duckdb_path(path: Path) -> None:
+def check_duckdb_path(path: Path) -> None:
     """The file's folder exists (or can be made) and is writable; an existing file is left to the warehouse."""
     if path.is_dir():
         raise SettingsError(

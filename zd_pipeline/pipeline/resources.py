@@ -8,6 +8,7 @@ from ``repr`` because Dagster resolves them inside the run process.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 import dagster as dg
 from pydantic import Field
@@ -67,6 +68,9 @@ class WarehouseResource(dg.ConfigurableResource):
     lock_timeout: float = 60.0
 
     def open(self) -> Warehouse:
+        """The warehouse; a path that cannot hold a DuckDB file fails here with the message ``zd-pipeline sync``
+        gives (naming ``ZD_DUCKDB_PATH``), so runs launched from the UI or the sensor explain it the same way."""
+        cfg.check_duckdb_path(Path(self.path))
         return Warehouse(self.path, schema=self.schema_name, lock_timeout=self.lock_timeout)
 
 

@@ -135,3 +135,19 @@ def test_bad_credentials_fail_the_run_with_a_message_naming_the_fix(pipeline_env
     message = failure.step_failure_data.error.to_string()
     assert "credentials" in message.lower() or "token" in message.lower()
     assert token not in message
+
+
+def test_a_duckdb_path_under_a_file_fails_the_run_naming_the_setting(pipeline_env, instance, tmp_path):
+    (tmp_path / "a_file").write_text("not a folder")
+    job = _job({**pipeline_env, "ZD_DUCKDB_PATH": str(tmp_path / "a_file" / "zendesk.duckdb")})
+    result = job.execute_in_process(
+        instance=instance,
+        partition_key=job.partitions_def.get_last_partition_key(),
+        asset_selection=[raw_asset_key("zendesk", STREAMS["organizations"])],
+        run_config=QUIET,
+        raise_on_error=False,
+    )
+    assert not result.success
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    message = failure.step_failure_data.error.to_string()
+    assert "ZD_DUCKDB_PATH" in message and "is a file, not a folder" in message
