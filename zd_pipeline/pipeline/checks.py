@@ -28,9 +28,9 @@ import dagster as dg
 import duckdb
 
 from zd_pipeline.analytics import quality
-from zd_pipeline.catalogue import STREAMS, TICKET_EVENTS, TICKETS, Stream, to_epoch, to_iso
+from zd_pipeline.catalogue import STREAMS, TICKET_EVENTS, TICKETS, Stream, to_iso
 from zd_pipeline.clock import Clock, SystemClock
-from zd_pipeline.pipeline.metadata import WINDOW_END
+from zd_pipeline.pipeline.metadata import latest_paged_to
 from zd_pipeline.pipeline.resources import WarehouseResource
 from zd_pipeline.settings import DEFAULT_FRESHNESS_HOURS
 from zd_pipeline.warehouse import Warehouse
@@ -109,7 +109,7 @@ def _stream_checks(
         resource: WarehouseResource = getattr(context.resources, warehouse_key)
         warehouse = Warehouse(resource.path, schema=account, lock_timeout=resource.lock_timeout)
         selected = {check.name for check in context.selected_asset_check_keys}
-        paged = paged_through(context.instance, key) if FRESH in selected else None
+        paged = latest_paged_to(context.instance, key) if FRESH in selected else None
         runners: dict[str, Callable[[duckdb.DuckDBPyConnection], Outcome]] = {
             UNIQUE_IDS: lambda con: _unique_ids(con, account, stream),
             FRESH: lambda con: _fresh(con, account, stream, freshness_hours, clock, paged),
@@ -206,20 +206,6 @@ def previous_row_count(
             return None
         cursor = result.cursor
     return None
-
-
-def paged_through(instance: dg.DagsterInstance, key: dg.AssetKey) -> int | None:
-    """Epoch seconds the latest successful materialization of ``key`` read the export up to (its ``window_end``
-    metadata, ISO-8601), or ``None``. Materializations are recorded only for streams that paged to their end."""
-    event = instance.get_latest_materialization_event(key)
-    materialization = None if event is None else event.asset_materialization
-    value = None if materialization is None else materialization.metadata.get(WINDOW_END)
-    if value is None:
-        return None
-    try:
-        return to_epoch(value.value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _events_have_tickets(con: duckdb.DuckDBPyConnection, account: str) -> Outcome:

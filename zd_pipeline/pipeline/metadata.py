@@ -1,7 +1,8 @@
 """What the UI shows about a stream: its column schema and each materialization's figures.
 
-The materialization keys are a contract: the sensor reads ``high_water_mark_epoch``, the row-count check
-reads ``row_count``. None of them ever holds a credential (URLs are logged without auth by the client).
+The materialization keys are a contract: the sensor reads ``high_water_mark_epoch`` and ``window_end``, the
+checks read ``row_count`` and ``window_end`` (through :func:`latest_value` / :func:`latest_paged_to`). None of
+them ever holds a credential (URLs are logged without auth by the client).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 import dagster as dg
 
 from zd_pipeline import catalogue
-from zd_pipeline.catalogue import Stream, to_iso
+from zd_pipeline.catalogue import Stream, to_epoch, to_iso
 from zd_pipeline.client import ZendeskClient
 from zd_pipeline.pipeline.engine import StreamJob, StreamResult
 from zd_pipeline.warehouse import Warehouse
@@ -78,3 +79,23 @@ def materialization(job: StreamJob, result: StreamResult, stats: dict[str, int],
     if result.resume is not None and result.resume.cursor is not None:
         meta["export_cursor"] = result.resume.cursor
     return meta
+
+
+def latest_value(instance: dg.DagsterInstance, key: dg.AssetKey, name: str) -> Any | None:
+    """The plain value of metadata ``name`` on the latest successful materialization of ``key``, or ``None``."""
+    event = instance.get_latest_materialization_event(key)
+    materialization = None if event is None else event.asset_materialization
+    value = None if materialization is None else materialization.metadata.get(name)
+    return None if value is None else value.value
+
+
+def latest_paged_to(instance: dg.DagsterInstance, key: dg.AssetKey) -> int | None:
+    """Epoch seconds the latest successful materialization of ``key`` read the export up to (its ``window_end``
+    metadata, ISO-8601), or ``None``. Materializations are recorded only for streams that paged to their end."""
+    value = latest_value(instance, key, WINDOW_END)
+    if value is None:
+        return None
+    try:
+        return to_epoch(value)
+    except (TypeError, ValueError):
+        return None

@@ -29,31 +29,19 @@ from collections.abc import Iterable
 
 import dagster as dg
 
-from zd_pipeline.catalogue import Stream, to_epoch
+from zd_pipeline.catalogue import Stream
 from zd_pipeline.pipeline.assets import SyncConfig, raw_asset_key, sync_op_name
 from zd_pipeline.pipeline.jobs import ACCOUNT_TAG, SyncJob
 from zd_pipeline.pipeline.liveness import live_runs
-from zd_pipeline.pipeline.metadata import HIGH_WATER_MARK_EPOCH, WINDOW_END
+from zd_pipeline.pipeline.metadata import HIGH_WATER_MARK_EPOCH, latest_paged_to, latest_value
 from zd_pipeline.pipeline.partitions import partition_key_of
 
 RESYNC_MARGIN_SECONDS = 86_400
 
 
 def latest_high_water_mark(instance: dg.DagsterInstance, key: dg.AssetKey) -> int | None:
-    event = instance.get_latest_materialization_event(key)
-    if event is None or event.asset_materialization is None:
-        return None
-    value = event.asset_materialization.metadata.get(HIGH_WATER_MARK_EPOCH)
-    return None if value is None else int(value.value)
-
-
-def latest_paged_to(instance: dg.DagsterInstance, key: dg.AssetKey) -> int | None:
-    """The export bound (epoch) the stream's last successful materialization paged up to (``window_end``)."""
-    event = instance.get_latest_materialization_event(key)
-    if event is None or event.asset_materialization is None:
-        return None
-    value = event.asset_materialization.metadata.get(WINDOW_END)
-    return None if value is None else to_epoch(value.value)
+    value = latest_value(instance, key, HIGH_WATER_MARK_EPOCH)
+    return None if value is None else int(value)
 
 
 def account_run_in_flight(instance: dg.DagsterInstance, account: str) -> bool:

@@ -12,7 +12,8 @@ from zd_pipeline.catalogue import STREAMS
 from zd_pipeline.definitions import build_definitions
 from zd_pipeline.pipeline.assets import raw_asset_key, sync_op_name
 from zd_pipeline.pipeline.liveness import HOST_TAG, PID_TAG
-from zd_pipeline.pipeline.sensors import ACCOUNT_TAG, RESYNC_MARGIN_SECONDS, latest_paged_to
+from zd_pipeline.pipeline.metadata import latest_paged_to
+from zd_pipeline.pipeline.sensors import ACCOUNT_TAG, RESYNC_MARGIN_SECONDS
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 RANGE_START = "dagster/asset_partition_range_start"
