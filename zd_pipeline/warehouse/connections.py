@@ -95,9 +95,11 @@ def page_writer_connection(path: Path, timeout: float, settings: Sequence[str]) 
         instance, number = _page_instance(path, settings)
         broken = True  # until the file is detached again: a failed attach or detach drops the instance
         try:
-            con = _connect(
-                path, read_only=False, deadline=deadline, timeout=timeout, attach=lambda: _attach_to(instance, path)
-            )
+
+            def attach() -> duckdb.DuckDBPyConnection:  # a fresh cursor per try: a failed one is closed
+                return _attach_to(instance.cursor(), path)
+
+            con = _connect(path, read_only=False, deadline=deadline, timeout=timeout, attach=attach)
             try:
                 vacuum = number % VACUUM_EVERY == 0
                 con.execute(f"SET max_vacuum_tasks = {_VACUUM_TASKS if vacuum else 0}").fetchall()
@@ -217,14 +219,7 @@ def _attach(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
     ambiguous ("Ambiguous reference to catalog or schema"). Attaching under a fixed alias keeps
     ``<schema>.<table>`` unambiguous for every query the project runs.
     """
-    con = duckdb.connect(":memory:")
-    try:
-        con.execute(f"ATTACH {_literal(path)} AS {CATALOG}{' (READ_ONLY)' if read_only else ''}")
-        con.execute(f"USE {CATALOG}")
-    except BaseException:
-        con.close()
-        raise
-    return con
+    return _attach_to(duckdb.connect(":memory:"), path, read_only=read_only)
 
 
 def _page_instance(path: Path, settings: Sequence[str]) -> tuple[duckdb.DuckDBPyConnection, int]:
@@ -264,11 +259,10 @@ def _release(path: Path, instance: duckdb.DuckDBPyConnection, *, broken: bool) -
                 instance.close()
 
 
-def _attach_to(instance: duckdb.DuckDBPyConnection, path: Path) -> duckdb.DuckDBPyConnection:
-    """A new connection of ``instance`` with ``path`` attached as :data:`CATALOG` and in use."""
-    con = instance.cursor()
+def _attach_to(con: duckdb.DuckDBPyConnection, path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """``con`` with ``path`` attached as :data:`CATALOG` and in use; ``con`` is closed if that fails."""
     try:
-        con.execute(f"ATTACH {_literal(path)} AS {CATALOG}")
+        con.execute(f"ATTACH {_literal(path)} AS {CATALOG}{' (READ_ONLY)' if read_only else ''}")
         con.execute(f"USE {CATALOG}")
     except BaseException:
         con.close()
