@@ -13,18 +13,13 @@ Run: ``.venv/bin/python -m bench.client_speed [--scale bench] [--records 200000]
 from __future__ import annotations
 
 import argparse
-import os
-import re
 import statistics
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import httpx
 import orjson
 
+from bench.common import simulator_process
 from zd_pipeline.catalogue import TICKETS
 from zd_pipeline.checkpoint import ResumePoint
 from zd_pipeline.client import ApiTokenAuth, ClientConfig, ZendeskClient
@@ -58,24 +53,6 @@ def client_loop(base_url: str, start_time: int, max_records: int) -> int:
             if records >= max_records:
                 break
     return records
-
-
-@contextmanager
-def simulator_process(scale: str) -> Iterator[str]:
-    """The simulator in its own process (as in production, the server does not share the client's GIL)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ZENDESK_")}  # demo credentials
-    command = [sys.executable, "-m", "zd_pipeline.cli", "simulator", "--port", "0", "--scale", scale]
-    process = subprocess.Popen([*command, "--rate-limit", "0"], stdout=subprocess.PIPE, text=True, env=env)
-    try:
-        assert process.stdout is not None
-        first_line = process.stdout.readline()
-        match = re.search(r"(http://\S+)", first_line)
-        if match is None:
-            raise RuntimeError(f"the simulator did not start: {first_line!r}")
-        yield match.group(1)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def measure_rates(base_url: str, max_records: int, rounds: int) -> dict[str, float]:
