@@ -159,9 +159,8 @@ def claim_account(instance: dg.DagsterInstance, account: str) -> str | None:
     In-progress runs started by a process of this host that no longer exists are marked failed first
     (:func:`~zd_pipeline.pipeline.liveness.live_runs`): they will never finish.
     """
-    for run in live_runs(instance, account):
-        return _busy_message(account, run, owner(run))
-    return None
+    runs = live_runs(instance, account)
+    return _busy_message(account, runs[0], owner(runs[0])) if runs else None
 
 
 def _busy_message(account: str, run: dg.DagsterRun, by: str) -> str:
