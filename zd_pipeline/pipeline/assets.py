@@ -137,7 +137,7 @@ def _job(
 def _page_logger(context: dg.AssetExecutionContext):
     def log(job: StreamJob, page, page_result) -> None:
         context.log.debug(
-            f"{job.stream.name}: page of {len(page.records)} records, {page_result.written} written, "
+            f"{job.stream.name}: page of {page_result.received} records, {page_result.written} written, "
             f"high-water mark {page.high_water_mark}"
         )
 

@@ -4,20 +4,24 @@ This module wires the client to the warehouse and knows nothing of Dagster (the 
 benchmarks all call it). Its contract:
 
 - One fetcher thread per stream pages through the export (each within its own endpoint's rate limit: the
-  client throttles per path) and hands pages over a small bounded queue, so the next page is fetched while the
-  previous one is written and memory stays flat (at most a few pages in flight).
+  client throttles per path), converts each page for the warehouse (``Warehouse.prepare``: Arrow, the records'
+  dicts freed) and hands it over a small bounded queue, so the next page is fetched and converted while the
+  previous one is written and memory stays flat (at most a few pages in flight). ``on_page`` gets each page
+  without its records (``PageResult.received`` counts them).
 - The calling thread is the only writer: it applies each page *and* its checkpoint in one warehouse
   transaction, so a process killed at any instant loses nothing and a resume re-reads at most a few pages.
   When the writer falls behind, the pages of a stream already waiting in the queue are applied together in one
-  transaction (``Warehouse.apply_pages``) with the checkpoint of the last of them: opening the file, the commit
-  and DuckDB's checkpoint are paid once per batch. A batch is never waited for (no added latency) and never
-  larger than the queue, so memory stays bounded.
+  transaction (``Warehouse.apply_pages``) with the checkpoint of the last of them. A batch is never waited for
+  (no added latency) and never larger than the queue, so memory stays bounded. The writer keeps the file between
+  its writes (``Warehouse.holding``) and lets it go when no page has come for :data:`IDLE_SECONDS` (a
+  rate-limited sync waits for Zendesk most of the time: users' SQL gets in meanwhile) and at the end.
 - A failing stream does not stop the others; its error is reported in its result and every page it committed
   stays committed. A failing write (say, the DuckDB file is locked) stops every fetcher and is raised.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import queue
 import threading
@@ -28,9 +32,10 @@ from dataclasses import dataclass, field
 from zd_pipeline.catalogue import Stream
 from zd_pipeline.checkpoint import Checkpoint, ResumePoint
 from zd_pipeline.client import Page, ZendeskClient
-from zd_pipeline.warehouse import PageResult, Warehouse
+from zd_pipeline.warehouse import PageResult, PreparedPage, Warehouse
 
-_QUEUE_PAGES_PER_STREAM = 2
+_QUEUE_PAGES_PER_STREAM = 4
+IDLE_SECONDS = 0.25  # no page for this long: the writer releases the file until the next one
 
 # One record per applied page, with ``extra`` fields ``stream``, ``records``, ``written`` and
 # ``high_water_mark``: the CLI's progress display listens here (progress is just logging).
@@ -87,29 +92,43 @@ def sync_streams(
     handoff: queue.Queue = queue.Queue(maxsize=_QUEUE_PAGES_PER_STREAM * len(jobs))
     stop = threading.Event()
     threads = [
-        threading.Thread(target=_fetch, args=(client, job, handoff, stop), name=f"fetch-{job.stream.name}", daemon=True)
+        threading.Thread(
+            target=_fetch, args=(client, warehouse, job, handoff, stop), name=f"fetch-{job.stream.name}", daemon=True
+        )
         for job in jobs
     ]
     for thread in threads:
         thread.start()
     try:
-        _write_all(warehouse, {job.stream.name: job for job in jobs}, results, handoff, on_page)
+        with warehouse.holding():
+            _write_all(warehouse, {job.stream.name: job for job in jobs}, results, handoff, on_page)
     finally:
         stop.set()
         _drain(handoff, threads)
     return results
 
 
-def _fetch(client: ZendeskClient, job: StreamJob, handoff: queue.Queue, stop: threading.Event) -> None:
-    """Fetcher thread: put ``(name, page)`` items, then ``(name, _DONE)`` or ``(name, exception)``.
+@dataclasses.dataclass(frozen=True)
+class _Fetched:
+    page: Page  # without its records
+    prepared: PreparedPage
+
+
+def _fetch(
+    client: ZendeskClient, warehouse: Warehouse, job: StreamJob, handoff: queue.Queue, stop: threading.Event
+) -> None:
+    """Fetcher thread: put ``(name, _Fetched)`` items, then ``(name, _DONE)`` or ``(name, exception)``.
 
     The client yields at least one page, an empty final one when the window holds nothing, so every stream's
-    checkpoint records that its window was covered.
+    checkpoint records that its window was covered. A page that cannot be converted (a record without id or
+    ordering timestamp) ends the stream with that error; nothing of it is written.
     """
     name = job.stream.name
     try:
         for page in client.iter_pages(job.stream, start=job.start, end_time=job.end_time):
-            if not _put(handoff, (name, page), stop):
+            fetched = _Fetched(dataclasses.replace(page, records=[]), warehouse.prepare(job.stream, page.records))
+            del page
+            if not _put(handoff, (name, fetched), stop):
                 return
         _put(handoff, (name, _DONE), stop)
     except BaseException as exc:  # reported to the writer, which decides; never lost in a thread
@@ -135,12 +154,12 @@ def _write_all(
 ) -> None:
     running = set(jobs)
     while running:
-        for name, items in _waiting(handoff).items():
+        for name, items in _waiting(handoff, warehouse).items():
             job, result = jobs[name], results[name]
-            pages = [item for item in items if isinstance(item, Page)]
+            pages = [item for item in items if isinstance(item, _Fetched)]
             if pages:
-                for page, page_result in zip(pages, _apply(warehouse, job, result, pages), strict=True):
-                    _report(job, result, page, page_result, on_page)
+                for fetched, page_result in zip(pages, _apply(warehouse, job, result, pages), strict=True):
+                    _report(job, result, fetched.page, page_result, on_page)
             end = items[-1]
             if end is _DONE:
                 running.discard(name)
@@ -149,12 +168,17 @@ def _write_all(
                 result.error = end
 
 
-def _waiting(handoff: queue.Queue) -> dict[str, list]:
-    """Block for one item, then take every item already queued; per stream in arrival order.
+def _waiting(handoff: queue.Queue, warehouse: Warehouse) -> dict[str, list]:
+    """Block for one item, then take every item already queued; per stream in arrival order. Releases the file
+    when nothing has come for :data:`IDLE_SECONDS`.
 
     A stream's end marker (``_DONE`` or an exception) is always its last item, so only its pages precede it.
     """
-    name, item = handoff.get()
+    try:
+        name, item = handoff.get(timeout=IDLE_SECONDS)
+    except queue.Empty:
+        warehouse.let_go()
+        name, item = handoff.get()
     grouped: dict[str, list] = {name: [item]}
     while True:
         try:
@@ -164,18 +188,18 @@ def _waiting(handoff: queue.Queue) -> dict[str, list]:
         grouped.setdefault(name, []).append(item)
 
 
-def _apply(warehouse: Warehouse, job: StreamJob, result: StreamResult, pages: list[Page]) -> list[PageResult]:
+def _apply(warehouse: Warehouse, job: StreamJob, result: StreamResult, pages: list[_Fetched]) -> list[PageResult]:
     """Apply consecutive pages of one stream with the checkpoint after the last one, in one transaction."""
     hwm = result.high_water_mark
-    for page in pages:
-        hwm = _max(hwm, page.high_water_mark)
-    last = pages[-1]
+    for fetched in pages:
+        hwm = _max(hwm, fetched.page.high_water_mark)
+    last = pages[-1].page
     complete = last.end_of_stream and job.end_time >= job.window_end
     checkpoint = Checkpoint(job.stream.name, job.window_start, job.window_end, last.resume, hwm, complete)
-    page_results = warehouse.apply_pages(job.stream, [page.records for page in pages], checkpoint)
+    page_results = warehouse.apply_pages(job.stream, [fetched.prepared for fetched in pages], checkpoint)
     result.pages += len(pages)
-    for page, page_result in zip(pages, page_results, strict=True):
-        result.fetched += len(page.records)
+    for page_result in page_results:
+        result.fetched += page_result.received
         result.written += page_result.written
         result.ignored += page_result.ignored
     result.high_water_mark, result.resume, result.complete = hwm, last.resume, complete
@@ -189,10 +213,10 @@ def _report(
     progress_log.debug(
         "%s: %d records applied",
         name,
-        len(page.records),
+        page_result.received,
         extra={
             "stream": name,
-            "records": len(page.records),
+            "records": page_result.received,
             "written": page_result.written,
             "high_water_mark": result.high_water_mark,
         },

@@ -48,12 +48,13 @@ Design summary (copied into the README):
 """
 
 from .errors import BadRecordError, NotADuckDBFileError, WarehouseError, WarehouseLockedError
-from .warehouse import PageResult, Warehouse
+from .warehouse import PageResult, PreparedPage, Warehouse
 
 __all__ = [
     "BadRecordError",
     "NotADuckDBFileError",
     "PageResult",
+    "PreparedPage",
     "Warehouse",
     "WarehouseError",
     "WarehouseLockedError",

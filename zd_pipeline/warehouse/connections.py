@@ -4,15 +4,17 @@ DuckDB (2.0) lets one process at a time open a file read-write, and while it doe
 file at all, not even read-only. So:
 
 - Writers (any process or thread using this package) first take an exclusive ``flock`` on ``<file>.lock`` beside
-  the database, waiting up to ``timeout``; only then open DuckDB read-write, for one page (or one explicit
-  session), and close it. ``flock`` locks belong to an open file description, so threads of one process
-  serialise as well as processes do, and the kernel drops the lock of a killed process.
+  the database, waiting up to ``timeout``; only then open DuckDB read-write, for one page, a sync's run of pages
+  (``page_writer.HeldFile``) or one explicit session, and close it. ``flock`` locks belong to an open file
+  description, so threads of one process serialise as well as processes do, and the kernel drops the lock of a
+  killed process.
 - Someone else's connection (a duckdb CLI, a notebook) holds no lock file; when it keeps the database open the
   writer retries DuckDB's lock error with a short backoff up to ``timeout``, then raises
   :class:`WarehouseLockedError` naming the file and what to close. Nothing committed is lost: the page simply was
   not applied and the checkpoint still points before it.
-- Readers open read-only, retrying DuckDB's lock error for ``timeout`` (a sync holds the file only for a page at
-  a time), then raise :class:`WarehouseLockedError` saying a sync is writing.
+- Readers open read-only, retrying DuckDB's lock error for ``timeout``, then raise :class:`WarehouseLockedError`
+  saying a sync is writing. Readers and writers that have to wait say so with a shared ``flock`` on
+  ``<file>.waiting``; a sync holding the file across writes lets go at its next write boundary when it sees one.
 - Before any write the file is checked: an existing file that is not a DuckDB database is never opened
   (:class:`NotADuckDBFileError`), and an unwritable location is reported (:class:`WarehouseError`).
 - Every connection attaches the file under the fixed catalog alias ``zd_warehouse`` (see ``_attach``), so
@@ -25,10 +27,9 @@ from __future__ import annotations
 
 import fcntl
 import os
-import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import duckdb
@@ -39,11 +40,6 @@ _DUCKDB_MAGIC = b"DUCK"  # bytes 8..12 of every DuckDB database file
 _LOCK_MESSAGES = ("conflicting lock", "could not set lock", "different configuration", "unique file handle conflict")
 CATALOG = "zd_warehouse"  # the alias every connection attaches the file under (see _attach)
 _FIRST_BACKOFF, _MAX_BACKOFF = 0.005, 0.1
-# page writes: per file, this process's in-memory DuckDB, how many writes use it now and how many it served
-_INSTANCES: dict[Path, list] = {}
-_MAX_INSTANCES = 4
-VACUUM_EVERY = 64  # page writes per vacuuming checkpoint (see page_writer_connection)
-_VACUUM_TASKS = 100  # DuckDB's default max_vacuum_tasks
 PAGE_MEMORY_LIMIT = "64MB"
 """DuckDB's ``memory_limit`` for page writes and sessions, beyond which it spills to ``<file>.tmp`` (see
 :func:`page_memory_settings`). At 1GB a vacuuming checkpoint of a big table filled it: a tickets sync at bench
@@ -52,63 +48,50 @@ scale peaked at 1176 MB RSS at 1,000,000 rows. Peak RSS of that sync (figure 6):
 the attached database), so 64MB keeps 4x that floor for wider records and bigger batches. The price is spilling:
 warehouse-only upserts into 1,000,000 rows (figure 3) ran ~20 % slower (up to half in longer runs), and 128MB
 was no faster. The analytics rebuild (``Warehouse.write``) keeps DuckDB's default limit."""
-_INSTANCES_LOCK = threading.Lock()
-_INSTANCES_PID = [os.getpid()]
-_INHERITED: list = []
 
 
 def lock_path(path: Path) -> Path:
     return path.with_name(path.name + ".lock")
 
 
+def someone_waiting(path: Path) -> bool:
+    """True while a reader or writer of this package waits for ``path`` (see :func:`_announce_waiting`)."""
+    try:
+        with waiting_path(path).open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
+def waiting_path(path: Path) -> Path:
+    return path.with_name(path.name + ".waiting")
+
+
+def _announce_waiting(stack: ExitStack, path: Path) -> None:
+    """Hold a shared ``flock`` on ``<file>.waiting`` until ``stack`` closes, so a writer holding the file across
+    writes lets go at its next write boundary (``page_writer.HeldFile``). Best effort: no announcement when the
+    folder is not writable."""
+    try:
+        handle = stack.enter_context(waiting_path(path).open("a"))
+        fcntl.flock(handle, fcntl.LOCK_SH)
+    except OSError:
+        return
+
+
 @contextmanager
 def writer_connection(path: Path, timeout: float) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-write connection held under the writer lock; closed (and the lock released) on exit."""
     deadline = time.monotonic() + timeout
-    with _writer_lock(path, deadline, timeout):
+    with writer_lock(path, deadline, timeout):
         check_writable_database(path)
-        con = _connect(path, read_only=False, deadline=deadline, timeout=timeout)
+        con = connect_with_retry(path, read_only=False, deadline=deadline, timeout=timeout)
         try:
             yield con
         finally:
             con.close()
-
-
-@contextmanager
-def page_writer_connection(path: Path, timeout: float, settings: Sequence[str]) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Like :func:`writer_connection`, for one page write: the file is attached to a long-lived in-memory DuckDB
-    that this process keeps for writes to ``path`` (configured once with ``settings``) and detached on exit.
-
-    Detaching checkpoints and releases the file exactly like closing a connection does, so readers and other
-    writers get in between page writes as before; but creating a DuckDB instance costs 15-50 ms (its catalog and
-    built-in functions) while attaching a file costs ~1 ms. If detaching fails the instance is dropped (closing it
-    releases the file whatever state it is in) and the next write starts a new one.
-
-    Only the first and then every :data:`VACUUM_EVERY`-th write of the instance lets its checkpoint vacuum (merge
-    the small row groups each write appends, drop deleted rows): vacuuming at every write rewrote the same rows
-    again and again. Measured over 200 pages of 2 and 5 per write into 1M tickets: every write 16.9 s CPU, every
-    8th 14.1 s, every 64th 11.1 s. Dead rows then wait at most 64 writes (and every process vacuums at its first).
-    """
-    deadline = time.monotonic() + timeout
-    with _writer_lock(path, deadline, timeout):
-        check_writable_database(path)
-        instance, number = _page_instance(path, settings)
-        broken = True  # until the file is detached again: a failed attach or detach drops the instance
-        try:
-
-            def attach() -> duckdb.DuckDBPyConnection:  # a fresh cursor per try: a failed one is closed
-                return _attach_to(instance.cursor(), path)
-
-            con = _connect(path, read_only=False, deadline=deadline, timeout=timeout, attach=attach)
-            try:
-                vacuum = number % VACUUM_EVERY == 0
-                con.execute(f"SET max_vacuum_tasks = {_VACUUM_TASKS if vacuum else 0}").fetchall()
-                yield con
-            finally:
-                _detach(con)
-                broken = False
-        finally:
-            _release(path, instance, broken=broken)
 
 
 @contextmanager
@@ -117,7 +100,7 @@ def reader_connection(path: Path, timeout: float) -> Iterator[duckdb.DuckDBPyCon
     if not path.exists():
         raise WarehouseError(f"no warehouse at {path} yet: run a sync first (or check ZD_DUCKDB_PATH)")
     _check_header(path)
-    con = _connect(path, read_only=True, deadline=time.monotonic() + timeout, timeout=timeout)
+    con = connect_with_retry(path, read_only=True, deadline=time.monotonic() + timeout, timeout=timeout)
     try:
         yield con
     finally:
@@ -163,7 +146,7 @@ def _check_header(path: Path) -> None:
 
 
 @contextmanager
-def _writer_lock(path: Path, deadline: float, timeout: float) -> Iterator[None]:
+def writer_lock(path: Path, deadline: float, timeout: float) -> Iterator[None]:
     lock_file = lock_path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -172,23 +155,26 @@ def _writer_lock(path: Path, deadline: float, timeout: float) -> Iterator[None]:
         raise WarehouseError(f"cannot create the writer lock {lock_file}: {error.strerror}") from None
     try:
         backoff = _FIRST_BACKOFF
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise WarehouseLockedError(
-                        f"another sync has been writing to {path} for over {timeout:g}s (it holds {lock_file}); "
-                        "wait for it to finish or stop it. Nothing committed was lost."
-                    ) from None
-                backoff = _pause(backoff, deadline)
+        with ExitStack() as waiting:
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if backoff == _FIRST_BACKOFF:
+                        _announce_waiting(waiting, path)
+                    if time.monotonic() >= deadline:
+                        raise WarehouseLockedError(
+                            f"another sync has been writing to {path} for over {timeout:g}s (it holds {lock_file}); "
+                            "wait for it to finish or stop it. Nothing committed was lost."
+                        ) from None
+                    backoff = _pause(backoff, deadline)
         yield
     finally:
         handle.close()  # closing the descriptor releases the flock
 
 
-def _connect(
+def connect_with_retry(
     path: Path,
     *,
     read_only: bool,
@@ -196,19 +182,24 @@ def _connect(
     timeout: float,
     attach: Callable[[], duckdb.DuckDBPyConnection] | None = None,
 ) -> duckdb.DuckDBPyConnection:
+    """Open the file (``attach()``, or read-only/read-write by itself), retrying DuckDB's lock errors until
+    ``deadline`` while announcing that it waits (see :func:`_announce_waiting`)."""
     backoff = _FIRST_BACKOFF
-    while True:
-        try:
-            return attach() if attach is not None else _attach(path, read_only=read_only)
-        except duckdb.Error as error:
-            message = str(error)
-            if "not a valid DuckDB database" in message:
-                raise NotADuckDBFileError(f"{path} is not a DuckDB database; it was left untouched") from None
-            if not any(text in message.lower() for text in _LOCK_MESSAGES):
-                raise WarehouseError(f"cannot open warehouse {path}: {message}") from None
-            if time.monotonic() >= deadline:
-                raise WarehouseLockedError(_locked_message(path, read_only, timeout, message)) from None
-            backoff = _pause(backoff, deadline)
+    with ExitStack() as waiting:
+        while True:
+            try:
+                return attach() if attach is not None else _attach(path, read_only=read_only)
+            except duckdb.Error as error:
+                message = str(error)
+                if "not a valid DuckDB database" in message:
+                    raise NotADuckDBFileError(f"{path} is not a DuckDB database; it was left untouched") from None
+                if not any(text in message.lower() for text in _LOCK_MESSAGES):
+                    raise WarehouseError(f"cannot open warehouse {path}: {message}") from None
+                if time.monotonic() >= deadline:
+                    raise WarehouseLockedError(_locked_message(path, read_only, timeout, message)) from None
+                if backoff == _FIRST_BACKOFF:
+                    _announce_waiting(waiting, path)
+                backoff = _pause(backoff, deadline)
 
 
 def _attach(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
@@ -219,47 +210,10 @@ def _attach(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
     ambiguous ("Ambiguous reference to catalog or schema"). Attaching under a fixed alias keeps
     ``<schema>.<table>`` unambiguous for every query the project runs.
     """
-    return _attach_to(duckdb.connect(":memory:"), path, read_only=read_only)
+    return attach_to(duckdb.connect(":memory:"), path, read_only=read_only)
 
 
-def _page_instance(path: Path, settings: Sequence[str]) -> tuple[duckdb.DuckDBPyConnection, int]:
-    """This process's in-memory DuckDB for page writes to ``path`` (created and configured on first use), counted
-    in use until :func:`_release`, and the number of writes it served before this one. Idle instances of other
-    files beyond :data:`_MAX_INSTANCES` are closed (each holds a few MB)."""
-    with _INSTANCES_LOCK:
-        if _INSTANCES_PID[0] != os.getpid():  # a forked child never uses (nor closes) its parent's instances
-            _INHERITED.extend(_INSTANCES.values())
-            _INSTANCES.clear()
-            _INSTANCES_PID[0] = os.getpid()
-        entry = _INSTANCES.get(path)
-        if entry is None:
-            idle = [other for other, (_, users, _) in _INSTANCES.items() if users == 0]
-            for other in idle[: max(0, len(_INSTANCES) + 1 - _MAX_INSTANCES)]:
-                with suppress(duckdb.Error):
-                    _INSTANCES.pop(other)[0].close()
-            instance = duckdb.connect(":memory:")
-            for statement in (*settings, *page_memory_settings(path)):
-                instance.execute(statement).fetchall()
-            entry = [instance, 0, 0]
-            _INSTANCES[path] = entry
-        entry[1] += 1
-        entry[2] += 1
-        return entry[0], entry[2] - 1
-
-
-def _release(path: Path, instance: duckdb.DuckDBPyConnection, *, broken: bool) -> None:
-    with _INSTANCES_LOCK:
-        entry = _INSTANCES.get(path)
-        if entry is None or entry[0] is not instance:
-            return
-        entry[1] -= 1
-        if broken:  # closing the instance releases the file whatever state it is in; the next write starts anew
-            del _INSTANCES[path]
-            with suppress(duckdb.Error):
-                instance.close()
-
-
-def _attach_to(con: duckdb.DuckDBPyConnection, path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+def attach_to(con: duckdb.DuckDBPyConnection, path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """``con`` with ``path`` attached as :data:`CATALOG` and in use; ``con`` is closed if that fails."""
     try:
         con.execute(f"ATTACH {_literal(path)} AS {CATALOG}{' (READ_ONLY)' if read_only else ''}")
@@ -270,7 +224,7 @@ def _attach_to(con: duckdb.DuckDBPyConnection, path: Path, *, read_only: bool = 
     return con
 
 
-def _detach(con: duckdb.DuckDBPyConnection) -> None:
+def detach(con: duckdb.DuckDBPyConnection) -> None:
     """Detach the file: DuckDB checkpoints it and lets it go."""
     try:
         con.execute("USE memory")

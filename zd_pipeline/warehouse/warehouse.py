@@ -6,7 +6,7 @@ import bisect
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,20 +19,25 @@ from zd_pipeline.clock import Clock, SystemClock
 
 from . import ddl, sync_state
 from .arrow_page import POSITION, page_to_arrow
-from .connections import (
-    CATALOG,
-    page_memory_settings,
-    page_writer_connection,
-    reader_connection,
-    writer_connection,
-)
+from .connections import CATALOG, page_memory_settings, reader_connection, writer_connection
 from .errors import WarehouseError
 from .merge import apply_staged
+from .page_writer import HeldFile
 
 SESSION_CHECKPOINT_THRESHOLD = "64MB"
 PAGE_THREADS = 1  # a page is too small for DuckDB's parallelism to pay: one thread measured ~20% faster
 # the memory limit and spill folder come from connections.page_memory_settings (PAGE_MEMORY_LIMIT)
 PAGE_SETTINGS = (f"SET threads = {PAGE_THREADS}",)
+HOLD_SECONDS = 2.0  # longest a sync's writer keeps the file between writes when nobody announces they wait
+
+
+@dataclass(frozen=True)
+class PreparedPage:
+    """A page of one stream converted for writing (:meth:`Warehouse.prepare`): ``size`` records as Arrow."""
+
+    stream: str
+    size: int
+    table: pa.Table = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -98,8 +103,43 @@ class Warehouse:
         if session is not None:
             yield session
             return
-        with page_writer_connection(self.path, self.lock_timeout, PAGE_SETTINGS) as con:
-            yield con
+        held: HeldFile | None = getattr(self._local, "held", None)
+        once = held is None
+        if held is None:
+            held = HeldFile(self.path, self.lock_timeout, PAGE_SETTINGS)
+        try:
+            yield held.connection()
+        except BaseException:
+            with suppress(Exception):  # the write's own error is the one to report
+                held.release()
+            raise
+        if once:
+            held.release()
+        else:
+            held.written()
+
+    @contextmanager
+    def holding(self, hold_seconds: float = HOLD_SECONDS) -> Iterator[Warehouse]:
+        """Let this thread's page writes keep the file between them (a sync's writer: each write then costs its
+        SQL and commit, not an attach and a checkpoint). The file is let go after a write when another reader or
+        writer of this package waits for it, after ``hold_seconds`` in any case, on :meth:`let_go` (call it when
+        no write is coming soon) and when the block ends. See ``page_writer`` for the measurements."""
+        if getattr(self._local, "held", None) is not None or getattr(self._local, "con", None) is not None:
+            yield self
+            return
+        held = HeldFile(self.path, self.lock_timeout, PAGE_SETTINGS, hold_seconds)
+        self._local.held = held
+        try:
+            yield self
+        finally:
+            self._local.held = None
+            held.release()
+
+    def let_go(self) -> None:
+        """Inside :meth:`holding`: release the file now (checkpointed); the next write takes it again."""
+        held: HeldFile | None = getattr(self._local, "held", None)
+        if held is not None:
+            held.release()
 
     @contextmanager
     def session(self) -> Iterator[Warehouse]:
@@ -155,8 +195,13 @@ class Warehouse:
         """
         return self.apply_pages(stream, [records], checkpoint)[0]
 
+    def prepare(self, stream: Stream, records: Sequence[dict[str, Any]]) -> PreparedPage:
+        """Convert a page for :meth:`apply_pages` without touching the file (a fetcher thread can do it while the
+        writer writes). Raises :class:`BadRecordError` when a record lacks its id or ordering timestamp."""
+        return PreparedPage(stream.name, len(records), page_to_arrow(stream, records))
+
     def apply_pages(
-        self, stream: Stream, pages: Sequence[Sequence[dict[str, Any]]], checkpoint: Checkpoint
+        self, stream: Stream, pages: Sequence[Sequence[dict[str, Any]] | PreparedPage], checkpoint: Checkpoint
     ) -> list[PageResult]:
         """Apply consecutive pages of one stream and store ``checkpoint`` (the one that follows the last page) in one
         transaction: all of them or nothing. The result is exactly that of applying the pages one after the other
@@ -172,8 +217,11 @@ class Warehouse:
             raise WarehouseError(
                 f"checkpoint for stream {checkpoint.stream!r} given with a page of {stream.name!r}; nothing written"
             )
-        pages = [list(records) for records in pages]
-        batch = _concat([page_to_arrow(stream, records) for records in pages])  # converted before taking the lock
+        prepared = [page if isinstance(page, PreparedPage) else self.prepare(stream, page) for page in pages]
+        for page in prepared:
+            if page.stream != stream.name:
+                raise WarehouseError(f"a page prepared for {page.stream!r} given as {stream.name!r}; nothing written")
+        batch = _concat([page.table for page in prepared])  # converted before taking the lock
         with self._page_connection() as con:
             cursor = con.cursor()  # its own transaction, untouched by results a session caller left open
             cursor.execute(f"USE {CATALOG}").fetchall()
@@ -182,7 +230,7 @@ class Warehouse:
                 written = self._commit_page(cursor, stream, batch, checkpoint)
             finally:
                 cursor.close()
-        return _page_results([len(records) for records in pages], written)
+        return _page_results([page.size for page in prepared], written)
 
     def _commit_page(
         self, con: duckdb.DuckDBPyConnection, stream: Stream, page: pa.Table, checkpoint: Checkpoint

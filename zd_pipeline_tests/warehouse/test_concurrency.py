@@ -74,6 +74,28 @@ def test_a_reader_during_a_sync_sees_whole_pages_only(tmp_path: Path) -> None:
     assert wh.row_count("tickets") == pages * size
 
 
+def test_a_reader_gets_in_while_a_sync_keeps_the_file_between_its_writes(tmp_path: Path) -> None:
+    """A sync's writer keeps the file attached across writes; a waiting reader announces itself and the writer
+    lets it in at its next write boundary (here the writer would otherwise hold the file for an hour)."""
+    db, pages, size = tmp_path / "held.duckdb", 40, 400
+    Warehouse(db).ensure_tables()
+    writer = start_writer("held", db, pages, size, stdin=subprocess.PIPE)
+    wait_for_line(writer, "applied 1")
+    reader = Warehouse(db, read_timeout=20)
+    counts_while_writing = []
+    while True:
+        with reader.read() as con:
+            count = con.execute("SELECT count(*) FROM zendesk.tickets").fetchone()[0]
+        if count == pages * size:
+            break
+        counts_while_writing.append(count)
+    writer.communicate("", timeout=60)
+    assert writer.returncode == 0
+    assert counts_while_writing and counts_while_writing == sorted(counts_while_writing), counts_while_writing
+    assert all(0 < count < pages * size and count % size == 0 for count in counts_while_writing)
+    assert table(reader) == crash_truth(range(pages), size)
+
+
 def test_a_user_session_left_open_makes_the_writer_give_up_clearly_and_lose_nothing(tmp_path: Path) -> None:
     db = tmp_path / "held.duckdb"
     wh = Warehouse(db)

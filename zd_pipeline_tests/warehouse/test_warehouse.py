@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from zd_pipeline.catalogue import ROUTING_ATTRIBUTES, STREAMS, TICKET_EVENTS, TICKETS, USERS
 from zd_pipeline.checkpoint import Checkpoint, ResumePoint
 from zd_pipeline.clock import ManualClock
-from zd_pipeline.warehouse import BadRecordError, PageResult, Warehouse, WarehouseError, connections, sync_state
+from zd_pipeline.warehouse import BadRecordError, PageResult, Warehouse, WarehouseError, page_writer, sync_state
 from zd_pipeline.warehouse.ddl import table_columns
 
 from .conftest import rows
@@ -314,7 +314,7 @@ def test_a_batch_of_pages_commits_with_the_last_checkpoint_and_counts_per_page(w
 def test_replaced_versions_are_reclaimed_within_a_few_writes(wh: Warehouse, monkeypatch: pytest.MonkeyPatch) -> None:
     """Page writes vacuum only every few checkpoints (cheaper), yet superseded rows never pile up."""
     live, every = 300, 8
-    monkeypatch.setattr(connections, "VACUUM_EVERY", every)  # the mechanism, at a test's scale
+    monkeypatch.setattr(page_writer, "VACUUM_EVERY", every)  # the mechanism, at a test's scale
     wh.apply_page(TICKETS, [ticket(i, BASE) for i in range(live)], CP)
     physical = []
     for n in range(1, every + 4):  # each write replaces a third of the tickets with a newer version

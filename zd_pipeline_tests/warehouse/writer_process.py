@@ -4,6 +4,9 @@
     resumes the ticket sync of window ``BASE + OFFSET`` from its checkpoint and applies crash pages
     OFFSET .. OFFSET+PAGES-1, printing ``applied N`` after each commit (``locked: <message>`` on
     WarehouseLockedError).
+``python -m zd_pipeline_tests.warehouse.writer_process held DB PAGES SIZE``
+    like ``pages`` (offset 0) inside ``Warehouse.holding(3600)``: the file is kept between writes and let go
+    only when someone announces they wait; prints ``done`` after the last page and leaves when stdin closes.
 ``python -m zd_pipeline_tests.warehouse.writer_process hold DB``
     holds a write session, prints ``holding`` and keeps the file until a line arrives on stdin.
 """
@@ -35,6 +38,14 @@ def _apply_pages(wh: Warehouse, pages: int, size: int, offset: int) -> None:
         print(f"applied {number}", flush=True)
 
 
+def run_held(path: str, pages: int, size: int) -> None:
+    wh = Warehouse(path)
+    with wh.holding(hold_seconds=3600):
+        _apply_pages(wh, pages, size, 0)
+        print("done", flush=True)
+        sys.stdin.read()
+
+
 def hold(path: str) -> None:
     wh = Warehouse(path)
     wh.ensure_tables()
@@ -47,6 +58,8 @@ if __name__ == "__main__":
     mode, db, *rest = sys.argv[1:]
     if mode == "hold":
         hold(db)
+    elif mode == "held":
+        run_held(db, int(rest[0]), int(rest[1]))
     else:
         timeout = float(rest[3]) if len(rest) > 3 else 60.0
         run_pages(db, int(rest[0]), int(rest[1]), int(rest[2]), timeout)

@@ -1,0 +1,93 @@
+"""The sync engine against a real DuckDB file, with pages handed out by a stand-in client (no HTTP here: the
+client's behaviour is proven against the simulator elsewhere; this is about how pages reach the warehouse)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+
+from zd_pipeline.catalogue import TICKETS, USERS, Stream
+from zd_pipeline.checkpoint import ResumePoint
+from zd_pipeline.client import Page
+from zd_pipeline.pipeline.engine import StreamJob, sync_streams
+from zd_pipeline.warehouse import Warehouse
+from zd_pipeline_tests.warehouse.records import BASE, ticket, user
+
+WINDOW_END = BASE + 86_400
+
+
+class ScriptedClient:
+    """Hands out the pages given per stream; before a stream's page ``pause_before`` it waits for ``resume``."""
+
+    def __init__(self, pages: dict[str, list[list[dict]]], pause_before: int | None = None) -> None:
+        self.pages, self.pause_before = pages, pause_before
+        self.paused, self.resume = threading.Event(), threading.Event()
+
+    def iter_pages(self, stream: Stream, start: ResumePoint, end_time: int | None = None) -> Iterator[Page]:
+        pages = self.pages[stream.name]
+        for number, records in enumerate(pages):
+            if number == self.pause_before:
+                self.paused.set()
+                assert self.resume.wait(30), "the test never resumed the client"
+            last = number == len(pages) - 1
+            yield Page(stream.name, records, ResumePoint(start_time=BASE + number + 1), BASE + number, last, None)
+
+
+def job(stream: Stream) -> StreamJob:
+    return StreamJob(stream, BASE, WINDOW_END, WINDOW_END, ResumePoint(start_time=BASE))
+
+
+def opens_read_only(db: Path) -> bool:
+    """Whether a plain DuckDB client (which announces nothing) can open the file right now."""
+    try:
+        duckdb.connect(str(db), read_only=True).close()
+    except duckdb.Error:
+        return False
+    return True
+
+
+def test_the_writer_lets_the_file_go_while_no_page_comes_and_at_the_end(tmp_path: Path) -> None:
+    db = tmp_path / "engine.duckdb"
+    wh = Warehouse(db)
+    wh.ensure_tables()
+    client = ScriptedClient({"tickets": [[ticket(i, BASE + 1) for i in range(50)], [ticket(99, BASE + 2)]]}, 1)
+    applied, results = threading.Event(), {}
+
+    def run() -> None:
+        results.update(sync_streams(client, wh, [job(TICKETS)], on_page=lambda *_: applied.set()))  # type: ignore[arg-type]
+
+    done = threading.Thread(target=run)
+    done.start()
+    try:
+        assert applied.wait(30) and client.paused.wait(30)
+        # the client now waits for "Zendesk": after the idle spell (plus a margin for a loaded machine) anyone
+        # may open the file, and they see the committed page
+        for _ in range(100):
+            if opens_read_only(db):
+                break
+            applied.wait(0.05)
+        with duckdb.connect(str(db), read_only=True) as con:
+            assert con.execute("SELECT count(*) FROM engine.zendesk.tickets").fetchone() == (50,)
+    finally:
+        client.resume.set()
+        done.join(30)
+    assert results["tickets"].error is None and results["tickets"].fetched == 51
+    assert opens_read_only(db)  # released at the end
+    assert wh.row_count("tickets") == 51
+
+
+def test_a_page_that_cannot_be_converted_fails_its_stream_only(tmp_path: Path) -> None:
+    wh = Warehouse(tmp_path / "bad.duckdb")
+    pages = {
+        "tickets": [[ticket(1, BASE + 1)], [{"id": 2, "subject": "no timestamps"}], [ticket(3, BASE + 3)]],
+        "users": [[user(7, BASE + 1)], [user(8, BASE + 2)]],
+    }
+    results = sync_streams(ScriptedClient(pages), wh, [job(TICKETS), job(USERS)])  # type: ignore[arg-type]
+    assert "stream 'tickets': record at position 0" in str(results["tickets"].error)
+    assert results["users"].error is None and results["users"].fetched == 2
+    assert wh.row_count("tickets") == 1 and wh.row_count("users") == 2
+    committed = wh.load_checkpoint("tickets", BASE, WINDOW_END)
+    assert committed is not None and committed.resume == ResumePoint(start_time=BASE + 1)
