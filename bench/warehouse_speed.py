@@ -187,10 +187,10 @@ class _PagesClient:
 
 
 def engine_upserts(
-    wh: Warehouse, pages: list[list[dict[str, Any]]], *, queue_pages: int | None = None
+    wh: Warehouse, pages: list[list[dict[str, Any]]], *, queue_bytes: int | None = None
 ) -> dict[str, float]:
     """Apply ``pages`` through the sync engine as a sync does; rows/s, transactions, peak RSS of that phase.
-    ``queue_pages`` overrides the engine's queue length per stream (a comparison only: it bounds the batches)."""
+    ``queue_bytes`` overrides the engine's queue budget (a comparison only: it bounds the batches)."""
     transactions = 0
     apply_pages = wh.apply_pages
 
@@ -204,15 +204,15 @@ def engine_upserts(
     gc.collect()
     gc.freeze()  # the pre-generated pages are not the writer's garbage: keep the collector off them
     reset_peak_rss()
-    queue_length = engine._QUEUE_PAGES_PER_STREAM
-    if queue_pages is not None:
-        engine._QUEUE_PAGES_PER_STREAM = queue_pages
+    budget = engine.QUEUE_BYTES
+    if queue_bytes is not None:
+        engine.QUEUE_BYTES = queue_bytes
     started = time.perf_counter()
     try:
         result = sync_streams(_PagesClient(pages), wh, [job])["tickets"]  # type: ignore[arg-type]
     finally:
         elapsed = time.perf_counter() - started
-        engine._QUEUE_PAGES_PER_STREAM = queue_length
+        engine.QUEUE_BYTES = budget
         gc.unfreeze()
         del wh.apply_pages
     if result.error is not None:
@@ -301,9 +301,9 @@ def main() -> None:
         more = upsert_pages(
             args.rows, 40 + args.pages, args.page_size, rng, first_version=args.pages + 1, first_new=2 * args.rows + 1
         )
-        deeper = engine_upserts(wh, more[:-40], queue_pages=5)
+        deeper = engine_upserts(wh, more[:-40], queue_bytes=2 * engine.QUEUE_BYTES)
         print(
-            f"for comparison: the same through the engine if its queue held 5 pages per stream (bigger batches): "
+            f"for comparison: the same through the engine with twice its queue budget (bigger batches): "
             f"{deeper['rows_per_second']:,.0f} rows/s ({deeper['transactions']} transactions)"
         )
         timed_upserts(

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import queue
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -34,7 +33,9 @@ from zd_pipeline.checkpoint import Checkpoint, ResumePoint
 from zd_pipeline.client import Page, ZendeskClient
 from zd_pipeline.warehouse import PageResult, PreparedPage, Warehouse
 
-_QUEUE_PAGES_PER_STREAM = 4
+from .handoff import Handoff
+
+QUEUE_BYTES = 32 * 2**20  # converted pages waiting for the writer, all streams together (see handoff)
 IDLE_SECONDS = 0.25  # no page for this long: the writer releases the file until the next one
 
 # One record per applied page, with ``extra`` fields ``stream``, ``records``, ``written`` and
@@ -89,7 +90,7 @@ def sync_streams(
     results = {job.stream.name: StreamResult(job.stream.name, high_water_mark=job.high_water_mark) for job in jobs}
     if not jobs:
         return results
-    handoff: queue.Queue = queue.Queue(maxsize=_QUEUE_PAGES_PER_STREAM * len(jobs))
+    handoff = Handoff(QUEUE_BYTES)
     stop = threading.Event()
     threads = [
         threading.Thread(
@@ -115,7 +116,7 @@ class _Fetched:
 
 
 def _fetch(
-    client: ZendeskClient, warehouse: Warehouse, job: StreamJob, handoff: queue.Queue, stop: threading.Event
+    client: ZendeskClient, warehouse: Warehouse, job: StreamJob, handoff: Handoff, stop: threading.Event
 ) -> None:
     """Fetcher thread: put ``(name, _Fetched)`` items, then ``(name, _DONE)`` or ``(name, exception)``.
 
@@ -128,28 +129,18 @@ def _fetch(
         for page in client.iter_pages(job.stream, start=job.start, end_time=job.end_time):
             fetched = _Fetched(dataclasses.replace(page, records=[]), warehouse.prepare(job.stream, page.records))
             del page
-            if not _put(handoff, (name, fetched), stop):
+            if not handoff.put((name, fetched), fetched.prepared.nbytes, stop):
                 return
-        _put(handoff, (name, _DONE), stop)
+        handoff.put((name, _DONE), 0, stop)
     except BaseException as exc:  # reported to the writer, which decides; never lost in a thread
-        _put(handoff, (name, exc), stop)
-
-
-def _put(handoff: queue.Queue, item: tuple, stop: threading.Event) -> bool:
-    while not stop.is_set():
-        try:
-            handoff.put(item, timeout=0.2)
-            return True
-        except queue.Full:
-            continue
-    return False
+        handoff.put((name, exc), 0, stop)
 
 
 def _write_all(
     warehouse: Warehouse,
     jobs: dict[str, StreamJob],
     results: dict[str, StreamResult],
-    handoff: queue.Queue,
+    handoff: Handoff,
     on_page: PageCallback | None,
 ) -> None:
     running = set(jobs)
@@ -168,24 +159,20 @@ def _write_all(
                 result.error = end
 
 
-def _waiting(handoff: queue.Queue, warehouse: Warehouse) -> dict[str, list]:
+def _waiting(handoff: Handoff, warehouse: Warehouse) -> dict[str, list]:
     """Block for one item, then take every item already queued; per stream in arrival order. Releases the file
     when nothing has come for :data:`IDLE_SECONDS`.
 
     A stream's end marker (``_DONE`` or an exception) is always its last item, so only its pages precede it.
     """
-    try:
-        name, item = handoff.get(timeout=IDLE_SECONDS)
-    except queue.Empty:
+    items = handoff.take_all(IDLE_SECONDS)
+    if not items:
         warehouse.let_go()
-        name, item = handoff.get()
-    grouped: dict[str, list] = {name: [item]}
-    while True:
-        try:
-            name, item = handoff.get_nowait()
-        except queue.Empty:
-            return grouped
+        items = handoff.take_all()
+    grouped: dict[str, list] = {}
+    for name, item in items:
         grouped.setdefault(name, []).append(item)
+    return grouped
 
 
 def _apply(warehouse: Warehouse, job: StreamJob, result: StreamResult, pages: list[_Fetched]) -> list[PageResult]:
@@ -229,8 +216,8 @@ def _max(a: int | None, b: int | None) -> int | None:
     return b if a is None else a if b is None else max(a, b)
 
 
-def _drain(handoff: queue.Queue, threads: list[threading.Thread], grace: float = 5.0) -> None:
-    """Unblock fetchers waiting on a full queue and give them ``grace`` seconds to exit.
+def _drain(handoff: Handoff, threads: list[threading.Thread], grace: float = 5.0) -> None:
+    """Unblock fetchers waiting for room and give them ``grace`` seconds to exit.
 
     A fetcher still inside a request or a rate-limit wait after that is a daemon thread: once ``stop`` is set it
     can no longer hand anything over, so it cannot write, and it dies with the process.
@@ -238,7 +225,5 @@ def _drain(handoff: queue.Queue, threads: list[threading.Thread], grace: float =
     deadline = time.monotonic() + grace
     for thread in threads:
         while thread.is_alive() and time.monotonic() < deadline:
-            try:
-                handoff.get_nowait()
-            except queue.Empty:
-                thread.join(timeout=0.1)
+            handoff.take_all(0)
+            thread.join(timeout=0.1)

@@ -39,6 +39,10 @@ class PreparedPage:
     size: int
     table: pa.Table = field(repr=False)
 
+    @property
+    def nbytes(self) -> int:
+        return self.table.nbytes
+
 
 @dataclass(frozen=True)
 class PageResult:
