@@ -35,7 +35,7 @@ from zd_pipeline.warehouse import PageResult, PreparedPage, Warehouse
 
 from .handoff import Handoff
 
-QUEUE_BYTES = 32 * 2**20  # converted pages waiting for the writer, all streams together (see handoff)
+QUEUE_BYTES = 16 * 2**20  # converted pages waiting for the writer, all streams together (see handoff)
 IDLE_SECONDS = 0.25  # no page for this long: the writer releases the file until the next one
 
 # One record per applied page, with ``extra`` fields ``stream``, ``records``, ``written`` and
