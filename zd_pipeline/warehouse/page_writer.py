@@ -17,10 +17,14 @@ It lets go (checkpoint, detach, unlock):
   like the duckdb CLI, find the file free at least that often, and the log replayed after a crash stays short);
 - when a write fails (the instance is dropped if detaching fails: closing it releases the file in any state).
 
-Only the first and then every :data:`VACUUM_EVERY`-th hold of an instance lets its checkpoints vacuum (merge the
-small row groups writes append, drop deleted rows): vacuuming at every checkpoint rewrote the same rows again and
-again. Measured over 200 pages of 2 and 5 per write into 1M tickets: every write 16.9 s CPU, every 8th 14.1 s,
-every 64th 11.1 s. Dead rows wait at most 64 holds (and every process vacuums at its first).
+Checkpoints vacuum (merge the small row groups writes append, drop deleted rows) only when a sync's writer lets
+go because it has nothing to write (``release(vacuum=True)``: idle, or the end of ``Warehouse.holding``) and at
+every :data:`VACUUM_EVERY`-th hold of an instance: vacuuming at every checkpoint rewrote the same rows again and
+again (200 pages of 2 and 5 per write into 1M tickets: every write 16.9 s CPU, every 8th 14.1 s, every 64th
+11.1 s), and vacuuming at a process's first write made every short incremental sync pay for merging everything
+the previous sync had appended (2.3 s of a 5.3 s run at demo scale). So a sync cleans up after itself while it
+would wait anyway, and at its end. DuckDB vacuums only tables the checkpoint writes, so a release with nothing
+new to checkpoint vacuums nothing.
 """
 
 from __future__ import annotations
@@ -93,7 +97,7 @@ class HeldFile:
             stack.close()
             raise
         try:
-            con.execute(f"SET max_vacuum_tasks = {_VACUUM_TASKS if number % VACUUM_EVERY == 0 else 0}").fetchall()
+            _set_vacuum(con, number % VACUUM_EVERY == VACUUM_EVERY - 1)
         except BaseException:
             self._con, self._stack = con, stack
             self.release()
@@ -111,13 +115,16 @@ class HeldFile:
         elif time.monotonic() - self._held_since >= self.hold_seconds:
             self.release()
 
-    def release(self) -> None:
-        """Checkpoint, detach and unlock (no-op when not held). If detaching fails the instance is dropped."""
+    def release(self, *, vacuum: bool = False) -> None:
+        """Checkpoint (vacuuming if ``vacuum``: the writer has nothing to do), detach and unlock; no-op when not
+        held. If detaching fails the instance is dropped."""
         con, stack = self._con, self._stack
         self._con = self._stack = None
         if con is None or stack is None:
             return
         try:
+            if vacuum:
+                _set_vacuum(con, True)
             cx.detach(con)
         except BaseException:
             self._drop_instance()
@@ -129,6 +136,10 @@ class HeldFile:
         instance, self._instance = self._instance, None
         if instance is not None:
             _forget_instance(self.path, instance)
+
+
+def _set_vacuum(con: duckdb.DuckDBPyConnection, vacuum: bool) -> None:
+    con.execute(f"SET max_vacuum_tasks = {_VACUUM_TASKS if vacuum else 0}").fetchall()
 
 
 def _page_instance(path: Path, settings: Sequence[str]) -> tuple[duckdb.DuckDBPyConnection, int]:

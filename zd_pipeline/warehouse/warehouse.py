@@ -87,7 +87,12 @@ class Warehouse:
 
     @contextmanager
     def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A short read-only connection for users' SQL; waits up to ``read_timeout`` for a sync's page."""
+        """A short read-only connection for users' SQL; waits up to ``read_timeout`` for a sync's page. Inside
+        :meth:`holding`, while this thread holds the file, its connection (the file cannot be opened twice)."""
+        held: HeldFile | None = getattr(self._local, "held", None)
+        if held is not None and held.held:
+            yield held.connection()
+            return
         with reader_connection(self.path, self.read_timeout) as con:
             yield con
 
@@ -137,13 +142,14 @@ class Warehouse:
             yield self
         finally:
             self._local.held = None
-            held.release()
+            held.release(vacuum=True)
 
     def let_go(self) -> None:
-        """Inside :meth:`holding`: release the file now (checkpointed); the next write takes it again."""
+        """Inside :meth:`holding`: release the file now (checkpointed and vacuumed: call it when there is nothing
+        to write for a while); the next write takes it again."""
         held: HeldFile | None = getattr(self._local, "held", None)
         if held is not None:
-            held.release()
+            held.release(vacuum=True)
 
     @contextmanager
     def session(self) -> Iterator[Warehouse]:
@@ -169,7 +175,7 @@ class Warehouse:
     def ensure_tables(self) -> None:
         """Create the schema, one table per catalogue stream and ``_sync_state``; add catalogue columns an older
         table lacks. Idempotent."""
-        with self.write() as con:
+        with self._page_connection() as con:
             for stream in STREAMS.values():
                 self._ensure(con, stream)
 
@@ -277,7 +283,7 @@ class Warehouse:
         """``read(con)``, or ``when_absent`` when the file, schema or table does not exist yet."""
         if not self.path.exists() and getattr(self._local, "con", None) is None:
             return when_absent
-        with self.write() as con:
+        with self._page_connection() as con:  # the kept instance: no new DuckDB per question
             try:
                 return read(con)
             except duckdb.CatalogException:
