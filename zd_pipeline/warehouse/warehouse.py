@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import logging
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -24,6 +25,7 @@ from .errors import WarehouseError
 from .merge import apply_staged
 from .page_writer import HeldFile
 
+_log = logging.getLogger(__name__)
 SESSION_CHECKPOINT_THRESHOLD = "64MB"
 PAGE_THREADS = 1  # a page is too small for DuckDB's parallelism to pay: one thread measured ~20% faster
 # the memory limit and spill folder come from connections.page_memory_settings (PAGE_MEMORY_LIMIT)
@@ -142,14 +144,14 @@ class Warehouse:
             yield self
         finally:
             self._local.held = None
-            held.release(vacuum=True)
+            _vacuum_release(held)
 
     def let_go(self) -> None:
         """Inside :meth:`holding`: release the file now (checkpointed and vacuumed: call it when there is nothing
         to write for a while); the next write takes it again."""
         held: HeldFile | None = getattr(self._local, "held", None)
         if held is not None:
-            held.release(vacuum=True)
+            _vacuum_release(held)
 
     @contextmanager
     def session(self) -> Iterator[Warehouse]:
@@ -307,6 +309,18 @@ def _page_results(sizes: list[int], written: list[int]) -> list[PageResult]:
         results.append(PageResult(received=size, written=count, ignored=size - count))
         start += size
     return results
+
+
+def _vacuum_release(held: HeldFile) -> None:
+    """Let go of the file with a vacuuming checkpoint. Every write is already committed (in the write-ahead log
+    at worst), so a checkpoint that fails, say for lack of memory under ``PAGE_MEMORY_LIMIT``, loses nothing:
+    DuckDB replays the log at the next open. It is logged, not raised, so a finished sync does not fail on it."""
+    try:
+        held.release(vacuum=True)
+    except duckdb.Error as error:
+        _log.warning(
+            "vacuuming checkpoint of %s failed; committed data is kept and replayed at next open: %s", held.path, error
+        )
 
 
 def _tune_for_pages(con: duckdb.DuckDBPyConnection, path: Path) -> None:

@@ -350,3 +350,18 @@ def test_a_sync_holding_the_file_vacuums_only_when_it_lets_go_for_lack_of_work(
         assert vacuums[-1] is False  # taken again for this write
     assert vacuums[-1] is True and len(vacuums) == 5  # let go at the end
     assert wh.row_count("tickets") == live
+
+
+def test_a_failed_vacuum_when_letting_go_loses_nothing_and_does_not_fail_the_sync(
+    wh: Warehouse, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def out_of_memory(con: object, on: bool) -> None:
+        if on:
+            raise duckdb.OutOfMemoryException("failed to allocate data of size 6.0 MiB")
+
+    monkeypatch.setattr(page_writer, "_set_vacuum", out_of_memory)
+    with wh.holding(hold_seconds=3600):
+        wh.apply_page(TICKETS, [ticket(i, BASE) for i in range(50)], CP)
+    assert "vacuuming checkpoint of" in caplog.text and "failed to allocate" in caplog.text
+    monkeypatch.undo()
+    assert wh.row_count("tickets") == 50 and wh.load_checkpoint("tickets", *WINDOW) == CP
