@@ -28,23 +28,29 @@ Design summary (copied into the README):
 - **Checkpoints** (``_sync_state``: stream, window_start, window_end, resume, high_water_mark, complete,
   updated_at) are written in the write's transaction (a batch stores its last page's), so a process killed at any
   instant loses nothing and a resume re-reads at most one write (one page, or one batch).
-- **Concurrency**: connections are short (one per write). A page write attaches the file to an in-memory DuckDB
-  the process keeps (creating one costs 15-50 ms, attaching ~1 ms) and detaches it afterwards, which checkpoints
-  and releases the file exactly like closing a connection. Writers of any process or thread take an exclusive
-  ``flock`` on ``<file>.lock`` first, then retry DuckDB's own lock error (someone else's open connection) up to
-  ``lock_timeout`` before :class:`WarehouseLockedError` says which file and what to close. A reader
-  (``Warehouse.read()`` or any DuckDB client opening read-only) gets in between writes; ``read()`` waits up to
-  ``read_timeout`` and then explains that a sync is writing. ``load_checkpoint``/``checkpoints``/
-  ``high_water_mark``/``row_count`` go through the writer lock, so they queue behind a sync instead of failing.
+- **Concurrency**: writers of any process or thread take an exclusive ``flock`` on ``<file>.lock`` first, then
+  retry DuckDB's own lock error (someone else's open connection) up to ``lock_timeout`` before
+  :class:`WarehouseLockedError` says which file and what to close. A write attaches the file to an in-memory
+  DuckDB the process keeps (creating one costs 15-50 ms, attaching ~1 ms) and detaches it afterwards, which
+  checkpoints and releases the file like closing a connection. A sync's writer (``with wh.holding():``, the
+  engine's) keeps the file attached between its writes instead, and lets it go at the next write boundary when
+  a reader or writer of this package announces it waits (shared ``flock`` on ``<file>.waiting``), when the
+  engine has had no page for a moment (``let_go``), after ``HOLD_SECONDS`` and at the end (``page_writer``).
+  ``read()`` waits up to ``read_timeout`` and then explains that a sync is writing. ``load_checkpoint``/
+  ``checkpoints``/``high_water_mark``/``row_count`` go through the writer lock (and the kept instance), so they
+  queue behind a sync instead of failing.
 - **Bulk loads**: ``with wh.session(): ...`` holds one write connection across pages (no reopen, checkpoints
   deferred to a 64 MB WAL and forced at the end); readers and other writers wait for the whole session.
-- **Speed** (``.venv/bin/python -m bench.warehouse_speed``, 2 shared cores, 1.3 kB tickets, table of 1,000,000
-  rows; ``measure_upsert_rate`` is the figure): see the README's Warehouse section for the measured rates. What
-  made them: one transaction per batch of waiting pages, no PRIMARY KEY (its ART index slowed every write and
-  checkpoint, and grew in memory with the table), a kept DuckDB instance per file, ``_raw`` compressed with zstd,
-  and vacuuming at every 8th write's checkpoint only. What a write costs now (5,000 tickets, CPU): ~50 ms Arrow
-  conversion, ~40 ms merge SQL, ~27 ms commit (WAL), ~70 ms checkpoint when the file is released (compressing the
-  new rows; the vacuuming ones more).
+- **Pages** can be converted ahead of the write (``prepare``, e.g. in a fetcher thread) and handed to
+  ``apply_pages`` as :class:`PreparedPage`.
+- **Speed** (``.venv/bin/python -m bench.warehouse_speed``, 2 cores, 1.3 kB tickets, table of 1,000,000 rows;
+  ``measure_upsert_rate`` is the figure): see the README's Warehouse section for the measured rates. What made
+  them: one transaction per batch of waiting pages, the sync's writer keeping the file between writes (no
+  checkpoint per write), conversion off the writer's thread, no PRIMARY KEY (its ART index slowed every write
+  and checkpoint, and grew in memory with the table), a kept DuckDB instance per file, ``_raw`` compressed with
+  zstd, and vacuuming only when a sync's writer goes idle or ends. What remains per 1,000 tickets (writer
+  thread): ~5 ms looking up stored ids (a join over the table's id column), ~5 ms delete and insert, ~14 ms
+  commit and checkpoint (DuckDB's own work).
 """
 
 from .errors import BadRecordError, NotADuckDBFileError, WarehouseError, WarehouseLockedError
