@@ -207,9 +207,14 @@ def engine_upserts(
     budget = engine.QUEUE_BYTES
     if queue_bytes is not None:
         engine.QUEUE_BYTES = queue_bytes
+    last_write = [0.0]
+
+    def written(*_: Any) -> None:
+        last_write[0] = time.perf_counter()
+
     started = time.perf_counter()
     try:
-        result = sync_streams(_PagesClient(pages), wh, [job])["tickets"]  # type: ignore[arg-type]
+        result = sync_streams(_PagesClient(pages), wh, [job], on_page=written)["tickets"]  # type: ignore[arg-type]
     finally:
         elapsed = time.perf_counter() - started
         engine.QUEUE_BYTES = budget
@@ -222,6 +227,8 @@ def engine_upserts(
         "rows": rows,
         "seconds": elapsed,
         "rows_per_second": rows / elapsed,
+        "writes_rows_per_second": rows / (last_write[0] - started),
+        "final_release_seconds": elapsed - (last_write[0] - started),
         "written": result.written,
         "transactions": transactions,
         "peak_rss_mb": peak_rss_mb(),
@@ -232,7 +239,9 @@ def measure_upsert_rate(existing_rows: int = 1_000_000, pages: int = 200, page_s
     """The figure "ticket rows/s upserted into a table already holding ``existing_rows`` rows", written the way
     the sync engine writes (pages coalesced per transaction as they wait in its queue).
 
-    Returns ``rows_per_second`` (also as ``rows_per_s``), ``peak_rss_mb`` (the process's peak RSS during the
+    Returns ``rows_per_second`` (also as ``rows_per_s``: until the engine is done, including the vacuuming
+    checkpoint when its writer lets the file go at the end), ``writes_rows_per_second`` (until the last write
+    committed) and ``final_release_seconds`` (that last checkpoint), ``peak_rss_mb`` (the process's peak RSS during the
     upserts, the load excluded, but including the pages generated beforehand, which take ``pages_mb``),
     ``rows``, ``seconds``, ``written``, ``transactions`` (write transactions the engine made) and
     ``existing_rows``.

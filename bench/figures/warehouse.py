@@ -28,8 +28,9 @@ def measure(profile: Profile) -> list[Figure]:
         rate = float(result["rows_per_s"])
         how = (
             f"bench.warehouse_speed.measure_upsert_rate: {int(result['rows']):,} rows (70 % newer versions, 30 % new) "
-            f"in {int(result['transactions'])} transactions as the engine coalesces them; "
-            f"peak RSS {result['peak_rss_mb']:.0f} MB"
+            f"in {int(result['transactions'])} transactions as the engine coalesces them, including the "
+            f"vacuuming checkpoint at the end ({result['final_release_seconds']:.1f} s; until the last commit "
+            f"{result['writes_rows_per_second']:,.0f} rows/s); peak RSS {result['peak_rss_mb']:.0f} MB"
         )
     else:
         rate = _fallback_rate(rows, profile.warehouse_pages)
