@@ -1,10 +1,10 @@
 """Figure 6: peak RSS of a whole ``zd-pipeline sync`` process (Dagster included), small account vs large.
 
 The tickets stream only (a full all-stream sync at 1,000,000 tickets means ~17 million records at bench scale,
-over an hour at today's write speed): the same simulator process serves both syncs; the smaller one starts
+too long for a routine bench run): the same simulator process serves both syncs; the smaller one starts
 ``memory_small_days`` days ago (~100,000 tickets at bench scale), the larger one covers the whole history
-(1,000,000). Each runs on a fresh instance and DuckDB file; the peak is the kernel's ``ru_maxrss`` of the sync
-process tree from ``wait4``, never the simulator's.
+(1,000,000). Each runs on a fresh instance and DuckDB file; the peak is the sync process's own ``VmHWM`` (see
+``SyncSandbox.sync`` for why not ``wait4``), never the simulator's.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ def measure(profile: Profile) -> list[Figure]:
     ratio = large_mb / small_mb
     note = (
         f"tickets stream, {profile.memory_scale} scale: {small_n:,} tickets → {small_mb:.0f} MB ({small_s:.0f} s), "
-        f"{large_n:,} → {large_mb:.0f} MB ({large_s:.0f} s); peak RSS of the sync process tree (wait4)"
+        f"{large_n:,} → {large_mb:.0f} MB ({large_s:.0f} s); peak RSS of the sync process (its VmHWM)"
     )
     return [
         Figure(
