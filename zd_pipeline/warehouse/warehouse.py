@@ -155,9 +155,10 @@ class Warehouse:
 
     @contextmanager
     def session(self) -> Iterator[Warehouse]:
-        """Hold one write connection across many calls of this thread (bulk loads: saves reopening the file per
-        page, measured 2-3x faster). Readers and other writers wait for the whole session, so keep it to a bounded
-        batch. The session's connection is tuned for page applies (one DuckDB thread, ``PAGE_MEMORY_LIMIT``)."""
+        """Hold one write connection across many calls of this thread (bulk loads, tests). Readers and other
+        writers wait for the whole session, so keep it to a bounded batch. The session's connection is tuned for
+        page applies (one DuckDB thread, ``PAGE_MEMORY_LIMIT``). Syncs use :meth:`holding` instead, which lets
+        waiting readers in and is faster per page (``bench.warehouse_speed`` prints both)."""
         if getattr(self._local, "con", None) is not None:
             yield self
             return
