@@ -54,7 +54,8 @@ Design summary (copied into the README):
 """
 
 from .errors import BadRecordError, NotADuckDBFileError, WarehouseError, WarehouseLockedError
-from .warehouse import PageResult, PreparedPage, Warehouse
+from .pages import PageResult, PreparedPage
+from .warehouse import Warehouse
 
 __all__ = [
     "BadRecordError",

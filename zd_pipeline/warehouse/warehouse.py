@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import bisect
 import logging
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +17,12 @@ from zd_pipeline.checkpoint import Checkpoint
 from zd_pipeline.clock import Clock, SystemClock
 
 from . import ddl, sync_state
-from .arrow_page import POSITION, page_to_arrow
+from .arrow_page import page_to_arrow
 from .connections import CATALOG, page_memory_settings, reader_connection, writer_connection
 from .errors import WarehouseError
 from .merge import apply_staged
 from .page_writer import HeldFile
+from .pages import PageResult, PreparedPage, concat_pages, split_results
 
 _log = logging.getLogger(__name__)
 SESSION_CHECKPOINT_THRESHOLD = "64MB"
@@ -31,29 +30,6 @@ PAGE_THREADS = 1  # a page is too small for DuckDB's parallelism to pay: one thr
 # the memory limit and spill folder come from connections.page_memory_settings (PAGE_MEMORY_LIMIT)
 PAGE_SETTINGS = (f"SET threads = {PAGE_THREADS}",)
 HOLD_SECONDS = 2.0  # longest a sync's writer keeps the file between writes when nobody announces they wait
-
-
-@dataclass(frozen=True)
-class PreparedPage:
-    """A page of one stream converted for writing (:meth:`Warehouse.prepare`): ``size`` records as Arrow."""
-
-    stream: str
-    size: int
-    table: pa.Table = field(repr=False)
-
-    @property
-    def nbytes(self) -> int:
-        return self.table.nbytes
-
-
-@dataclass(frozen=True)
-class PageResult:
-    """What one page did: ``received`` records, ``written`` rows inserted or replaced, ``ignored`` the rest
-    (older than the stored row, already present, or a duplicate inside the page)."""
-
-    received: int
-    written: int
-    ignored: int
 
 
 class Warehouse:
@@ -234,7 +210,7 @@ class Warehouse:
         for page in prepared:
             if page.stream != stream.name:
                 raise WarehouseError(f"a page prepared for {page.stream!r} given as {stream.name!r}; nothing written")
-        batch = _concat([page.table for page in prepared])  # converted before taking the lock
+        batch = concat_pages([page.table for page in prepared])  # converted before taking the lock
         with self._page_connection() as con:
             cursor = con.cursor()  # its own transaction, untouched by results a session caller left open
             cursor.execute(f"USE {CATALOG}").fetchall()
@@ -243,7 +219,7 @@ class Warehouse:
                 written = self._commit_page(cursor, stream, batch, checkpoint)
             finally:
                 cursor.close()
-        return _page_results([page.size for page in prepared], written)
+        return split_results([page.size for page in prepared], written)
 
     def _commit_page(
         self, con: duckdb.DuckDBPyConnection, stream: Stream, page: pa.Table, checkpoint: Checkpoint
@@ -291,25 +267,6 @@ class Warehouse:
                 return read(con)
             except duckdb.CatalogException:
                 return when_absent
-
-
-def _concat(tables: list[pa.Table]) -> pa.Table:
-    """The pages as one table, ``_pos`` numbering the records across the batch in order."""
-    if len(tables) == 1:
-        return tables[0]
-    batch = pa.concat_tables(tables)
-    position = batch.schema.get_field_index(POSITION)
-    return batch.set_column(position, POSITION, pa.array(range(batch.num_rows), pa.int32()))
-
-
-def _page_results(sizes: list[int], written: list[int]) -> list[PageResult]:
-    """Split the batch's written positions (ascending) back into per-page results."""
-    results, start = [], 0
-    for size in sizes:
-        count = bisect.bisect_left(written, start + size) - bisect.bisect_left(written, start)
-        results.append(PageResult(received=size, written=count, ignored=size - count))
-        start += size
-    return results
 
 
 def _vacuum_release(held: HeldFile) -> None:
