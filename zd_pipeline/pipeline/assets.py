@@ -2,7 +2,7 @@
 
 All stream assets of an account are specs of a single subsettable multi-asset, so a run that selects several
 streams pages them concurrently (one fetcher thread each, within each endpoint's own rate limit) while one
-writer, the op's thread, holds the DuckDB file page by page (see ``engine.py``). A run selecting one stream is
+writer, the op's thread, writes every page (see ``engine.py``). A run selecting one stream is
 just the subset. Daily partitions with a single-run backfill policy: a backfill of many days is one run that
 pages once over the whole range.
 

@@ -7,7 +7,7 @@ the UI, the sensor and the asset checks see it like any other run.
 An in-process run does not pass through the instance's run queue, so ``dagster.yaml``'s one-sync-per-account
 limit cannot hold it back. :func:`run_sync` therefore looks first: a sync of the same account still in progress
 makes it fail at once with a message naming that run (two syncs started at the very same instant may both pass
-this look; they then take turns page by page under the warehouse's writer lock, and nothing is lost). Every run
+this look; they then take turns at write boundaries under the warehouse's writer lock, and nothing is lost). Every run
 started here is tagged with its process id and host, so a run whose process was killed (SIGKILL, power loss)
 is recognised by the next sync on that host, marked failed with a message saying so, and no longer blocks the
 sensor, which requests nothing while a run of the account looks in progress.
