@@ -7,7 +7,7 @@ benchmarks all call it). Its contract:
   client throttles per path), converts each page for the warehouse (``Warehouse.prepare``: Arrow, the records'
   dicts freed) and hands it over a small bounded queue, so the next page is fetched and converted while the
   previous one is written and memory stays flat (at most a few pages in flight). ``on_page`` gets each page
-  without its records (``PageResult.received`` counts them).
+  without its records once it is committed, with its stream's totals after that transaction (``StreamResult``).
 - The calling thread is the only writer: it applies each page *and* its checkpoint in one warehouse
   transaction, so a process killed at any instant loses nothing and a resume re-reads at most a few pages.
   When the writer falls behind, the pages of a stream already waiting in the queue are applied together in one
@@ -74,7 +74,7 @@ class StreamResult:
     error: BaseException | None = field(default=None, repr=False)
 
 
-PageCallback = Callable[[StreamJob, Page, PageResult], None]
+PageCallback = Callable[[StreamJob, Page, StreamResult], None]
 _DONE = object()
 
 
@@ -209,7 +209,7 @@ def _report(
         },
     )
     if on_page is not None:
-        on_page(job, page, page_result)
+        on_page(job, page, result)
 
 
 def _max(a: int | None, b: int | None) -> int | None:
