@@ -36,7 +36,9 @@ class Warehouse:
     """A DuckDB file holding one schema per account, one table per catalogue stream and ``_sync_state``.
 
     Every method opens a short connection and closes it (DuckDB lets no other process in while a write
-    connection is open), except inside :meth:`session`, which holds one write connection for a bulk load.
+    connection is open), except inside :meth:`session`, which holds one write connection for a bulk load, and
+    :meth:`holding`, where a sync's page writes keep the file between them. Inside either, every method of the
+    same thread uses the connection it holds (the file cannot be opened twice in one process).
     ``lock_timeout`` bounds how long a write waits for other writers or someone else's open connection;
     ``read_timeout`` how long :meth:`read` waits for a sync's page to finish.
     """
@@ -65,27 +67,37 @@ class Warehouse:
 
     @contextmanager
     def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A short read-only connection for users' SQL; waits up to ``read_timeout`` for a sync's page. Inside
-        :meth:`holding`, while this thread holds the file, its connection (the file cannot be opened twice)."""
-        held: HeldFile | None = getattr(self._local, "held", None)
-        if held is not None and held.held:
-            yield held.connection()
+        """A short read-only connection for users' SQL; waits up to ``read_timeout`` for a sync's page (inside a
+        session or hold of this thread: its connection)."""
+        own = self._own_connection()
+        if own is not None:
+            yield own
             return
         with reader_connection(self.path, self.read_timeout) as con:
             yield con
 
     @contextmanager
     def write(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A read-write connection under the writer lock (the session's, inside :meth:`session`)."""
-        session = getattr(self._local, "con", None)
-        if session is not None:
-            yield session
+        """A read-write connection under the writer lock (inside a session or hold of this thread: its connection)."""
+        own = self._own_connection()
+        if own is not None:
+            yield own
             return
         with writer_connection(self.path, self.lock_timeout) as con:
             yield con
 
+    def _own_connection(self) -> duckdb.DuckDBPyConnection | None:
+        """The connection this thread already has the file open with: its session's, or its hold's while held."""
+        session = getattr(self._local, "con", None)
+        if session is not None:
+            return session
+        held: HeldFile | None = getattr(self._local, "held", None)
+        return held.connection() if held is not None and held.held else None
+
     @contextmanager
     def _page_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A page write's connection: the session's, else the hold's (taking the file if it was let go), else a
+        one-write hold."""
         session = getattr(self._local, "con", None)
         if session is not None:
             yield session
@@ -260,7 +272,7 @@ class Warehouse:
 
     def _query(self, read: Any, when_absent: Any) -> Any:
         """``read(con)``, or ``when_absent`` when the file, schema or table does not exist yet."""
-        if not self.path.exists() and getattr(self._local, "con", None) is None:
+        if not self.path.exists() and self._own_connection() is None:
             return when_absent
         with self._page_connection() as con:  # the kept instance: no new DuckDB per question
             try:

@@ -365,3 +365,16 @@ def test_a_failed_vacuum_when_letting_go_loses_nothing_and_does_not_fail_the_syn
     assert "vacuuming checkpoint of" in caplog.text and "failed to allocate" in caplog.text
     monkeypatch.undo()
     assert wh.row_count("tickets") == 50 and wh.load_checkpoint("tickets", *WINDOW) == CP
+
+
+def test_inside_a_hold_or_session_every_connection_of_the_thread_is_the_one_it_holds(tmp_path: Path) -> None:
+    """The file cannot be opened twice in one process: read() and write() on the holding thread reuse its
+    connection instead of waiting for it (a short lock_timeout makes any wait fail the test)."""
+    wh = Warehouse(tmp_path / "own.duckdb", lock_timeout=0.5, read_timeout=0.5)
+    with wh.holding(hold_seconds=3600):
+        wh.apply_page(TICKETS, [ticket(1, BASE)], CP)  # takes the file and keeps it
+        with wh.write() as writing, wh.read() as reading:
+            assert writing is reading
+            assert reading.execute("SELECT count(*) FROM zendesk.tickets").fetchone() == (1,)
+    with wh.session(), wh.read() as con:
+        assert con.execute("SELECT count(*) FROM zendesk.tickets").fetchone() == (1,)
