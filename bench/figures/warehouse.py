@@ -29,8 +29,10 @@ def measure(profile: Profile) -> list[Figure]:
         how = (
             f"bench.warehouse_speed.measure_upsert_rate: {int(result['rows']):,} rows (70 % newer versions, 30 % new) "
             f"in {int(result['transactions'])} transactions as the engine coalesces them, including the "
-            f"vacuuming checkpoint at the end ({result['final_release_seconds']:.1f} s; until the last commit "
-            f"{result['writes_rows_per_second']:,.0f} rows/s); peak RSS {result['peak_rss_mb']:.0f} MB"
+            f"checkpoint when the writer lets go ({result['final_release_seconds']:.1f} s) and this run's share "
+            f"({result['vacuum_share']:.0%}) of the vacuum its dead rows need when due "
+            f"({result['vacuum_seconds']:.1f} s); until the last commit {result['writes_rows_per_second']:,.0f} "
+            f"rows/s; peak RSS {result['peak_rss_mb']:.0f} MB"
         )
     else:
         rate = _fallback_rate(rows, profile.warehouse_pages)

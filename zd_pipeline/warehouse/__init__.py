@@ -48,7 +48,8 @@ Design summary (copied into the README):
   them: one transaction per batch of waiting pages, the sync's writer keeping the file between writes (no
   checkpoint per write), conversion off the writer's thread, no PRIMARY KEY (its ART index slowed every write
   and checkpoint, and grew in memory with the table), a kept DuckDB instance per file, ``_raw`` compressed with
-  zstd, and vacuuming only when a sync's writer goes idle or ends. What remains per 1,000 tickets (writer
+  zstd, and vacuuming only when a sync's writer goes idle or ends and a table it wrote has enough dead rows or
+  tiny row groups to be worth the rewrite (``vacuum``). What remains per 1,000 tickets (writer
   thread): ~5 ms looking up stored ids (a join over the table's id column), ~5 ms delete and insert, ~14 ms
   commit and checkpoint (DuckDB's own work).
 """

@@ -17,18 +17,19 @@ It lets go (checkpoint, detach, unlock):
   like the duckdb CLI, find the file free at least that often, and the log replayed after a crash stays short);
 - when a write fails (the instance is dropped if detaching fails: closing it releases the file in any state).
 
-Checkpoints vacuum (merge the small row groups writes append, drop deleted rows) only when a sync's writer lets
-go because it has nothing to write (``release(vacuum=True)``: idle, or the end of ``Warehouse.holding``) and at
-every :data:`VACUUM_EVERY`-th hold of an instance: vacuuming at every checkpoint rewrote the same rows again and
-again (200 pages of 2 and 5 per write into 1M tickets: every write 16.9 s CPU, every 8th 14.1 s, every 64th
-11.1 s), and vacuuming at a process's first write made every short incremental sync pay for merging everything
-the previous sync had appended (2.3 s of a 5.3 s run at demo scale). So a sync cleans up after itself while it
-would wait anyway, and at its end. DuckDB vacuums only tables the checkpoint writes, so a release with nothing
-new to checkpoint vacuums nothing.
+Checkpoints vacuum (merge the small row groups writes append, drop deleted rows) only when the writer lets go with
+nothing to write (``release(vacuum=True)``: idle, or the end of ``Warehouse.holding``) or at every
+:data:`VACUUM_EVERY`-th hold of an instance, and then only if a table written during the hold is due by the policy
+in :mod:`.vacuum` (enough dead rows or tiny row groups). Vacuuming at every checkpoint rewrote the same rows again
+and again (200 pages of 2 and 5 per write into 1M tickets: every write 16.9 s CPU, every 8th 14.1 s, every 64th
+11.1 s); vacuuming at a process's first write made every short incremental sync pay for merging everything the
+previous sync had appended (2.3 s of a 5.3 s run at demo scale); vacuuming whenever a sync ended made a full sync
+of 1,000,000 tickets spend 11.9 s of 60 s merging row groups no query ran faster on (see :mod:`.vacuum`).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -39,7 +40,9 @@ from pathlib import Path
 import duckdb
 
 from . import connections as cx
+from . import vacuum as policy
 
+_log = logging.getLogger(__name__)
 VACUUM_EVERY = 64  # holds per vacuuming checkpoint
 _VACUUM_TASKS = 100  # DuckDB's default max_vacuum_tasks
 WAITER_GAP = 0.1  # seconds a writer leaves the file free after letting a waiter in
@@ -65,6 +68,8 @@ class HeldFile:
         self._instance: duckdb.DuckDBPyConnection | None = None
         self._held_since = 0.0
         self._free_until = 0.0
+        self._periodic = False  # this hold is its instance's VACUUM_EVERY-th: its release asks the policy
+        self._written: set[tuple[str, str]] = set()  # (schema, table) written since the file was taken
 
     @property
     def held(self) -> bool:
@@ -97,13 +102,20 @@ class HeldFile:
             stack.close()
             raise
         try:
-            _set_vacuum(con, number % VACUUM_EVERY == VACUUM_EVERY - 1)
+            for statement in self.settings:  # again: a vacuuming release may have changed them
+                con.execute(statement).fetchall()
+            _set_vacuum(con, False)
         except BaseException:
             self._con, self._stack = con, stack
             self.release()
             raise
         self._con, self._stack, self._held_since = con, stack, time.monotonic()
+        self._periodic = number % VACUUM_EVERY == VACUUM_EVERY - 1
         return con
+
+    def wrote(self, schema: str, table: str) -> None:
+        """Record a committed write to ``schema.table`` (the tables a vacuuming release looks at)."""
+        self._written.add((schema, table))
 
     def written(self) -> None:
         """After a committed write: let go if the hold is due to end (see the module docstring)."""
@@ -116,14 +128,16 @@ class HeldFile:
             self.release()
 
     def release(self, *, vacuum: bool = False) -> None:
-        """Checkpoint (vacuuming if ``vacuum``: the writer has nothing to do), detach and unlock; no-op when not
-        held. If detaching fails the instance is dropped."""
+        """Checkpoint, detach and unlock; no-op when not held. The checkpoint vacuums when ``vacuum`` (the writer
+        has nothing to do) or this is a periodic hold, and a table written during the hold is due
+        (:func:`.vacuum.any_due`). If detaching fails the instance is dropped."""
         con, stack = self._con, self._stack
+        written, self._written = self._written, set()
         self._con = self._stack = None
         if con is None or stack is None:
             return
         try:
-            if vacuum:
+            if (vacuum or self._periodic) and written and _vacuum_due(con, written):
                 _set_vacuum(con, True)
             cx.detach(con)
         except BaseException:
@@ -138,8 +152,22 @@ class HeldFile:
             _forget_instance(self.path, instance)
 
 
+def _vacuum_due(con: duckdb.DuckDBPyConnection, written: set[tuple[str, str]]) -> bool:
+    """The policy's answer; a failure to read the tables' shape means no vacuum this time (the writes are
+    committed; the next release asks again)."""
+    try:
+        return policy.any_due(con, cx.CATALOG, sorted(written))
+    except duckdb.Error as error:
+        _log.warning("could not read the table shapes of %s to decide on a vacuum: %s", cx.CATALOG, error)
+        return False
+
+
 def _set_vacuum(con: duckdb.DuckDBPyConnection, vacuum: bool) -> None:
+    """Whether the next checkpoint vacuums; a vacuum also gets :data:`.vacuum.VACUUM_THREADS` threads (the next
+    take of the file restores the writer's settings)."""
     con.execute(f"SET max_vacuum_tasks = {_VACUUM_TASKS if vacuum else 0}").fetchall()
+    if vacuum:
+        con.execute(f"SET threads = {policy.VACUUM_THREADS}").fetchall()
 
 
 def _page_instance(path: Path, settings: Sequence[str]) -> tuple[duckdb.DuckDBPyConnection, int]:

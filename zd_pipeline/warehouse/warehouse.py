@@ -95,9 +95,9 @@ class Warehouse:
         return held.connection() if held is not None and held.held else None
 
     @contextmanager
-    def _page_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def _page_connection(self, table: tuple[str, str] | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
         """A page write's connection: the session's, else the hold's (taking the file if it was let go), else a
-        one-write hold."""
+        one-write hold. ``table`` (schema, table) is what a successful block wrote, for the vacuum policy."""
         session = getattr(self._local, "con", None)
         if session is not None:
             yield session
@@ -112,6 +112,8 @@ class Warehouse:
             with suppress(Exception):  # the write's own error is the one to report
                 held.release()
             raise
+        if table is not None:
+            held.wrote(*table)
         if once:
             held.release()
         else:
@@ -223,7 +225,7 @@ class Warehouse:
             if page.stream != stream.name:
                 raise WarehouseError(f"a page prepared for {page.stream!r} given as {stream.name!r}; nothing written")
         batch = concat_pages([page.table for page in prepared])  # converted before taking the lock
-        with self._page_connection() as con:
+        with self._page_connection((self.schema, stream.table)) as con:
             cursor = con.cursor()  # its own transaction, untouched by results a session caller left open
             cursor.execute(f"USE {CATALOG}").fetchall()
             try:

@@ -362,9 +362,11 @@ def test_a_failed_vacuum_when_letting_go_loses_nothing_and_does_not_fail_the_syn
     monkeypatch.setattr(page_writer, "_set_vacuum", out_of_memory)
     with wh.holding(hold_seconds=3600):
         wh.apply_page(TICKETS, [ticket(i, BASE) for i in range(50)], CP)
+        wh.apply_page(TICKETS, [ticket(i, BASE + 1) for i in range(50)], CP)  # half the stored rows dead: due
     assert "vacuuming checkpoint of" in caplog.text and "failed to allocate" in caplog.text
     monkeypatch.undo()
     assert wh.row_count("tickets") == 50 and wh.load_checkpoint("tickets", *WINDOW) == CP
+    assert rows(wh, "tickets", "DISTINCT _ordering_ts") == [(BASE + 1,)]  # the newer versions, committed
 
 
 def test_inside_a_hold_or_session_every_connection_of_the_thread_is_the_one_it_holds(tmp_path: Path) -> None:

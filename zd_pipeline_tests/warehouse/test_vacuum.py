@@ -1,0 +1,86 @@
+"""The vacuum policy: a writer's checkpoint vacuums only when a table it wrote has dead rows or tiny row groups."""
+
+from __future__ import annotations
+
+import pytest
+
+from zd_pipeline.catalogue import TICKETS
+from zd_pipeline.warehouse import Warehouse, page_writer, vacuum
+from zd_pipeline.warehouse.connections import CATALOG
+from zd_pipeline.warehouse.vacuum import TableShape
+
+from .records import BASE, WINDOW, page_checkpoint, ticket
+
+CP = page_checkpoint("tickets", 1)
+
+
+def shape(wh: Warehouse) -> TableShape:
+    with wh.read() as con:
+        found = vacuum.table_shape(con, CATALOG, "zendesk", "tickets")
+    assert found is not None
+    return found
+
+
+def count_vacuums(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    calls: list[bool] = []
+    set_vacuum = page_writer._set_vacuum
+    monkeypatch.setattr(page_writer, "_set_vacuum", lambda con, on: (calls.append(on), set_vacuum(con, on)))
+    return calls
+
+
+@pytest.mark.parametrize(
+    ("stored", "live", "groups", "due"),
+    [
+        (1_000_000, 1_000_000, 84, False),  # a full sync's ~12,000-row groups: nothing to gain
+        (1_200_000, 1_000_000, 84, False),  # a sixth dead
+        (1_250_000, 1_000_000, 84, True),  # a fifth dead
+        (1_000_000, 1_000_000, 300, True),  # 3,333 rows a group: many small syncs
+        (300, 300, 1, False),  # one small group is the best a small table can do
+        (0, 0, 0, False),
+    ],
+)
+def test_a_table_is_due_for_a_vacuum_on_dead_rows_or_tiny_row_groups(
+    stored: int, live: int, groups: int, due: bool
+) -> None:
+    assert TableShape(stored, live, groups).due is due
+
+
+def test_the_shape_counts_deleted_versions_until_a_vacuum_drops_them(wh: Warehouse) -> None:
+    wh.apply_page(TICKETS, [ticket(i, BASE) for i in range(300)], CP)
+    wh.apply_page(TICKETS, [ticket(i, BASE + 1) for i in range(100)], CP)  # 100 replaced: deleted, re-inserted
+    before = shape(wh)
+    assert (before.stored, before.live) == (400, 300) and before.row_groups == 2 and before.due
+    with wh.holding():
+        wh.apply_page(TICKETS, [ticket(0, BASE + 2)], CP)
+    after = shape(wh)  # the hold's end vacuumed: the policy said due
+    assert (after.stored, after.live, after.row_groups) == (300, 300, 1) and not after.due
+
+
+def test_letting_go_does_not_vacuum_a_table_with_nothing_to_reclaim(
+    wh: Warehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """New rows only, in groups of a healthy size: no vacuuming checkpoint, however often the writer lets go."""
+    monkeypatch.setattr(vacuum, "MIN_ROWS_PER_GROUP", 100)  # the test's groups are 500 rows
+    vacuums = count_vacuums(monkeypatch)
+    with wh.holding(hold_seconds=3600):
+        for n in range(4):
+            wh.apply_page(TICKETS, [ticket(n * 500 + i, BASE) for i in range(500)], CP)
+            wh.let_go()
+    assert True not in vacuums and vacuums  # every take of the file turned vacuuming off; nothing turned it on
+    assert shape(wh) == TableShape(2_000, 2_000, 4)
+
+
+def test_many_small_syncs_do_not_pile_up_row_groups(wh: Warehouse, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each hold's checkpoint starts a new row group; the policy merges them once they are tiny on average."""
+    groups = []
+    for n in range(6):
+        with wh.holding():  # one small sync
+            wh.apply_page(TICKETS, [ticket(n * 10 + i, BASE) for i in range(10)], CP)
+        groups.append(shape(wh).row_groups)
+    assert max(groups) <= 2, groups
+    monkeypatch.setattr(vacuum, "MIN_ROWS_PER_GROUP", 0)  # without the tiny-group rule they would
+    for n in range(6, 9):
+        with wh.holding():
+            wh.apply_page(TICKETS, [ticket(n * 10 + i, BASE) for i in range(10)], CP)
+    assert shape(wh).row_groups >= 4 and wh.row_count("tickets") == 90
+    assert wh.load_checkpoint("tickets", *WINDOW) == CP
