@@ -95,13 +95,18 @@ def writer_connection(path: Path, timeout: float) -> Iterator[duckdb.DuckDBPyCon
 
 
 @contextmanager
-def reader_connection(path: Path, timeout: float) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-only connection, waiting up to ``timeout`` for a writer to finish its page; closed on exit."""
+def reader_connection(
+    path: Path, timeout: float, memory_limit: str | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection, waiting up to ``timeout`` for a writer to finish its page; closed on exit.
+    ``memory_limit`` (DuckDB's syntax, e.g. ``'32MB'``) caps its queries, which spill to ``<file>.tmp`` beyond."""
     if not path.exists():
         raise WarehouseError(f"no warehouse at {path} yet: run a sync first (or check ZD_DUCKDB_PATH)")
     _check_header(path)
     con = connect_with_retry(path, read_only=True, deadline=time.monotonic() + timeout, timeout=timeout)
     try:
+        if memory_limit is not None:
+            con.execute(f"SET memory_limit = {_literal(memory_limit)}").fetchall()
         yield con
     finally:
         con.close()
@@ -233,8 +238,8 @@ def detach(con: duckdb.DuckDBPyConnection) -> None:
         con.close()
 
 
-def _literal(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
+def _literal(value: Path | str) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
 
 
 def _locked_message(path: Path, read_only: bool, timeout: float, detail: str) -> str:

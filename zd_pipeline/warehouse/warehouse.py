@@ -66,14 +66,15 @@ class Warehouse:
     # --- connections -------------------------------------------------------------------------------------------
 
     @contextmanager
-    def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def read(self, memory_limit: str | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
         """A short read-only connection for users' SQL; waits up to ``read_timeout`` for a sync's page (inside a
-        session or hold of this thread: its connection)."""
+        session or hold of this thread: its connection). ``memory_limit`` caps its queries (they spill beyond):
+        for reads inside a sync process, which must not grow with the tables (the asset checks)."""
         own = self._own_connection()
         if own is not None:
             yield own
             return
-        with reader_connection(self.path, self.read_timeout) as con:
+        with reader_connection(self.path, self.read_timeout, memory_limit) as con:
             yield con
 
     @contextmanager

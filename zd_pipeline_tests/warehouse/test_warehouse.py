@@ -380,3 +380,14 @@ def test_inside_a_hold_or_session_every_connection_of_the_thread_is_the_one_it_h
             assert reading.execute("SELECT count(*) FROM zendesk.tickets").fetchone() == (1,)
     with wh.session(), wh.read() as con:
         assert con.execute("SELECT count(*) FROM zendesk.tickets").fetchone() == (1,)
+
+
+def test_a_read_can_cap_its_queries_memory(wh: Warehouse) -> None:
+    """The asset checks hash every id; their capped connection keeps a sync process's memory flat in table size."""
+    wh.apply_page(TICKETS, [ticket(i, BASE) for i in range(10)], CP)
+    with wh.read(memory_limit="32MB") as con:
+        capped = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+        assert con.execute("SELECT count(DISTINCT id) FROM zendesk.tickets").fetchone()[0] == 10
+    with wh.read() as con:
+        default = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    assert capped.startswith("30.5 MiB") and default != capped, (capped, default)
