@@ -35,7 +35,9 @@ def count_vacuums(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
         (1_200_000, 1_000_000, 84, False),  # a sixth dead
         (1_250_000, 1_000_000, 84, True),  # a fifth dead
         (1_000_000, 1_000_000, 300, True),  # 3,333 rows a group: many small syncs
-        (300, 300, 1, False),  # one small group is the best a small table can do
+        (3_000, 3_000, 16, True),
+        (3_000, 3_000, 15, False),  # a small table's few groups: not worth a vacuum of every table in the file
+        (300, 300, 1, False),
         (0, 0, 0, False),
     ],
 )
@@ -71,16 +73,17 @@ def test_letting_go_does_not_vacuum_a_table_with_nothing_to_reclaim(
 
 
 def test_many_small_syncs_do_not_pile_up_row_groups(wh: Warehouse, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each hold's checkpoint starts a new row group; the policy merges them once they are tiny on average."""
+    """Each hold's checkpoint starts a new row group; the policy merges them once there are many tiny ones."""
     groups = []
-    for n in range(6):
+    for n in range(20):
         with wh.holding():  # one small sync
             wh.apply_page(TICKETS, [ticket(n * 10 + i, BASE) for i in range(10)], CP)
         groups.append(shape(wh).row_groups)
-    assert max(groups) <= 2, groups
-    monkeypatch.setattr(vacuum, "MIN_ROWS_PER_GROUP", 0)  # without the tiny-group rule they would
-    for n in range(6, 9):
+    assert groups[: vacuum.MIN_GROUPS - 1] == list(range(1, vacuum.MIN_GROUPS)), groups  # none due yet
+    assert groups[vacuum.MIN_GROUPS - 1] == 1, str(groups)  # the sync making the 16th group merged them all
+    monkeypatch.setattr(vacuum, "MIN_ROWS_PER_GROUP", 0)  # without the tiny-group rule they would pile up
+    for n in range(20, 40):
         with wh.holding():
             wh.apply_page(TICKETS, [ticket(n * 10 + i, BASE) for i in range(10)], CP)
-    assert shape(wh).row_groups >= 4 and wh.row_count("tickets") == 90
+    assert shape(wh).row_groups >= 20 and wh.row_count("tickets") == 400
     assert wh.load_checkpoint("tickets", *WINDOW) == CP
