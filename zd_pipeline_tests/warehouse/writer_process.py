@@ -6,7 +6,8 @@
     WarehouseLockedError).
 ``python -m zd_pipeline_tests.warehouse.writer_process held DB PAGES SIZE``
     like ``pages`` (offset 0) inside ``Warehouse.holding(3600)``: the file is kept between writes and let go
-    only when someone announces they wait; prints ``done`` after the last page and leaves when stdin closes.
+    only when someone announces they wait, and after the last page; prints ``done`` then and leaves when stdin
+    closes.
 ``python -m zd_pipeline_tests.warehouse.writer_process hold DB``
     holds a write session, prints ``holding`` and keeps the file until a line arrives on stdin.
 """
@@ -42,6 +43,9 @@ def run_held(path: str, pages: int, size: int) -> None:
     wh = Warehouse(path)
     with wh.holding(hold_seconds=3600):
         _apply_pages(wh, pages, size, 0)
+        # as the sync engine does when no page comes: holding on here would leave a reader that announced itself
+        # after the last write's check waiting for nothing (that race made the reader test fail under load)
+        wh.let_go()
         print("done", flush=True)
         sys.stdin.read()
 
