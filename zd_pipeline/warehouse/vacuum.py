@@ -26,6 +26,13 @@ table, a few ms for small ones. Only tables written since the file was taken are
 written checkpoints nothing). The vacuum then runs on :data:`VACUUM_THREADS` threads (writers let go to vacuum
 when they have nothing else to do: 7.4 s instead of 11.9 s for the merge above).
 
+What DuckDB reclaims (its ``RowGroupCollection::ScheduleVacuumTasks``): it never rewrites a single row group to
+drop its deleted rows; it merges up to four adjacent groups whose live rows fit in fewer, and declines merges that
+would rewrite a big group to absorb a small tail. So deletions spread evenly over full groups are reclaimed only
+once they pass ~25 % of them, and a due vacuum DuckDB declines costs a checkpoint and this check, nothing more. In
+the bench (200,000 upserts into 1,000,000 tickets, then a vacuum) the small groups syncs append make the merges
+possible: 359,677 stored rows became 317,898 (all live) in a 300,000-row version of it.
+
 What this defers: once any table is due, the vacuuming checkpoint also merges the ~12,000-row groups a full sync
 left in the other tables, once (the cost the full sync no longer pays at its end).
 """
