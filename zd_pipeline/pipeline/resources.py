@@ -3,12 +3,21 @@
 Secrets reach these resources only through ``dagster.EnvVar`` (see :func:`zendesk_resource_from_env`), so the
 stored run config stays ``{}`` and the UI shows variable names, never values. The secret fields are excluded
 from ``repr`` because Dagster resolves them inside the run process.
+
+A launchpad (or run config) override of any field of a resource replaces its whole configuration: the fields not
+given fall back to the class defaults, not to what the definitions bound (checked on dagster 1.13: overriding
+``per_page`` left ``api_token`` None). So :meth:`ZendeskResource.client_config` fills the location, credential and
+``requests_per_minute`` fields a run left unset from the environment of the run process, exactly as
+:func:`zendesk_resource_from_env` binds them; an override of ``per_page`` in the UI then just works (and keeps the
+configured rate limit), and secrets still never enter run config.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import os
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 from pydantic import Field
@@ -34,24 +43,39 @@ class ZendeskResource(dg.ConfigurableResource):
     api_token: str | None = Field(default=None, repr=False, description="Secret: bind with EnvVar.")
     oauth_token: str | None = Field(default=None, repr=False, description="Secret: bind with EnvVar.")
     per_page: int = 1000
-    requests_per_minute: int = cfg.DEFAULT_REQUESTS_PER_MINUTE
+    requests_per_minute: int | None = Field(
+        default=None,
+        description=f"Client-side limit per export endpoint (0: off); unset: {cfg.ENV_REQUESTS_PER_MINUTE}, "
+        f"else {cfg.DEFAULT_REQUESTS_PER_MINUTE}.",
+    )
     timeout: float = 30.0
 
     def client_config(self) -> ClientConfig:
-        if self.oauth_token:
-            auth: ApiTokenAuth | OAuthAuth = OAuthAuth(self.oauth_token)
-        elif self.email and self.api_token:
-            auth = ApiTokenAuth(self.email, self.api_token)
+        """The client's configuration; location and credentials the run's config left unset come from the
+        environment (see the module docstring)."""
+        account = self if self.base_url or self.subdomain else _account_from_environment()
+        oauth_token, email, api_token = account.oauth_token, account.email, account.api_token
+        if account is self and not (oauth_token or (email and api_token)):
+            fallback = _account_from_environment()
+            oauth_token, email, api_token = fallback.oauth_token, email or fallback.email, fallback.api_token
+        if oauth_token:
+            auth: ApiTokenAuth | OAuthAuth = OAuthAuth(oauth_token)
+        elif email and api_token:
+            auth = ApiTokenAuth(email, api_token)
         else:
             raise ValueError(
                 f"no Zendesk credentials: set {cfg.ENV_EMAIL} and {cfg.ENV_API_TOKEN}, or {cfg.ENV_OAUTH_TOKEN}"
             )
         return ClientConfig(
-            base_url=self.base_url,
-            subdomain=self.subdomain,
+            base_url=account.base_url,
+            subdomain=account.subdomain,
             auth=auth,
             per_page=self.per_page,
-            requests_per_minute=self.requests_per_minute,
+            requests_per_minute=(
+                self.requests_per_minute
+                if self.requests_per_minute is not None
+                else cfg.Settings.from_env(os.environ).requests_per_minute
+            ),
             timeout=self.timeout,
         )
 
@@ -83,20 +107,27 @@ def zendesk_resource_from_env(env: Mapping[str, str]) -> ZendeskResource:
     default port with the simulator's public demo credentials (the embedded default for the demo).
     """
     settings = cfg.Settings.from_env(env)
-    common = {"requests_per_minute": settings.requests_per_minute}
+    return ZendeskResource(**_account(settings, dg.EnvVar), requests_per_minute=settings.requests_per_minute)
+
+
+def _account_from_environment() -> ZendeskResource:
+    """Location and credentials as :func:`zendesk_resource_from_env` binds them, resolved now (in the run)."""
+    settings = cfg.Settings.from_env(os.environ)
+    values = {cfg.ENV_EMAIL: settings.email, cfg.ENV_API_TOKEN: settings.api_token}
+    values[cfg.ENV_OAUTH_TOKEN] = settings.oauth_token
+    return ZendeskResource(**_account(settings, values.__getitem__))
+
+
+def _account(settings: cfg.Settings, secret: Callable[[str], Any]) -> dict[str, Any]:
+    """The location and credential fields for ``settings``; ``secret(variable name)`` gives each secret's value
+    (``dg.EnvVar`` to bind it, a lookup to resolve it)."""
     if settings.base_url is None and settings.subdomain is None:
-        return ZendeskResource(
-            base_url=DEFAULT_SIMULATOR_URL,
-            email=settings.email or cfg.DEMO_EMAIL,
-            api_token=dg.EnvVar(cfg.ENV_API_TOKEN) if settings.api_token else cfg.DEMO_API_TOKEN,
-            **common,
-        )
+        token = secret(cfg.ENV_API_TOKEN) if settings.api_token else cfg.DEMO_API_TOKEN
+        return {"base_url": DEFAULT_SIMULATOR_URL, "email": settings.email or cfg.DEMO_EMAIL, "api_token": token}
     location = {"base_url": settings.base_url} if settings.base_url else {"subdomain": settings.subdomain}
     if settings.oauth_token:
-        secret = {"oauth_token": dg.EnvVar(cfg.ENV_OAUTH_TOKEN)}
-    else:
-        secret = {"email": dg.EnvVar(cfg.ENV_EMAIL), "api_token": dg.EnvVar(cfg.ENV_API_TOKEN)}
-    return ZendeskResource(**location, **secret, **common)
+        return {**location, "oauth_token": secret(cfg.ENV_OAUTH_TOKEN)}
+    return {**location, "email": secret(cfg.ENV_EMAIL), "api_token": secret(cfg.ENV_API_TOKEN)}
 
 
 def warehouse_resource_from_env(env: Mapping[str, str]) -> WarehouseResource:

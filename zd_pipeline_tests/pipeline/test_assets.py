@@ -8,6 +8,7 @@ from zd_pipeline.catalogue import STREAMS
 from zd_pipeline.checkpoint import Checkpoint, ResumePoint
 from zd_pipeline.definitions import build_definitions
 from zd_pipeline.pipeline.assets import raw_asset_key, sync_op_name
+from zd_pipeline.pipeline.resources import ZendeskResource
 from zd_pipeline.simulator import Simulator
 from zd_pipeline.warehouse import Warehouse
 from zd_pipeline_tests.pipeline.truth import assert_matches_truth
@@ -151,3 +152,24 @@ def test_a_duckdb_path_under_a_file_fails_the_run_naming_the_setting(pipeline_en
     failure = next(e for e in result.all_events if e.is_step_failure)
     message = failure.step_failure_data.error.to_string()
     assert "ZD_DUCKDB_PATH" in message and "is a file, not a folder" in message
+
+
+def test_a_launchpad_override_of_one_resource_field_keeps_the_account_and_credentials(
+    pipeline_env, simulator, instance, warehouse
+) -> None:
+    """Dagster replaces a resource's whole config when a run overrides any field (the launchpad does), which left
+    the EnvVar-bound account and secrets unset; the resource now takes them from the run's environment."""
+    day, start, end = _busiest_day(simulator)
+    tickets = STREAMS["tickets"]
+    before = len(simulator.request_log)
+    config = {**QUIET, "resources": {"zendesk": {"config": {"per_page": 100}}}}
+    result = _job(pipeline_env).execute_in_process(
+        instance=instance, partition_key=day, asset_selection=[raw_asset_key("zendesk", tickets)], run_config=config
+    )
+    assert result.success
+    assert "per_page=100" in simulator.request_log[before][3]  # the override applied
+    assert_matches_truth(warehouse, simulator, "tickets", start, end)
+    stored = instance.get_run_by_id(result.run_id).run_config
+    assert stored["resources"] == {"zendesk": {"config": {"per_page": 100}}}  # no secret entered the run config
+    overridden = ZendeskResource(per_page=100).client_config()  # what the run built, field by field
+    assert overridden.requests_per_minute == 0 and overridden.base_url == pipeline_env["ZENDESK_BASE_URL"]
