@@ -3,9 +3,12 @@ has, its final status, and the sorted order of the three ticket-derived streams 
 ticket_metric_events). Content is rendered later, per page, from these arrays and :mod:`rand` draws.
 
 A ticket's generator index ``i`` is its creation order, so its id is ``i + 1`` (ids increase with ``created_at``
-as in Zendesk). Audits are spread evenly between creation and the last regular update; a bulk update adds one
-audit at the bulk's second. ``generated_timestamp`` is later than ``updated_at`` for tickets touched by a system
-update afterwards (Zendesk bumps only ``generated_timestamp`` then).
+as in Zendesk). The first update after creation is the agent's first reply, which comes within 1.25 times the
+reply-time SLA target of the ticket's priority (uniformly, from one minute on), so about a fifth of the tickets
+breach it, as a support team that mostly meets its SLA would (when the audits were spread evenly over a ticket's
+life of up to 12 days, 96 % breached). Later audits are spread evenly up to the last regular update; a bulk
+update adds one audit at the bulk's second. ``generated_timestamp`` is later than ``updated_at`` for tickets touched
+by a system update afterwards (Zendesk bumps only ``generated_timestamp`` then).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from zd_pipeline.simulator.rand import draws
 from zd_pipeline.simulator.scales import DAY, Scale, Window
 
 SALT_TICKETS = 11
+SALT_REPLIES = 13
 EVENT_ID_BASE = 90_000_000_000
 EVENT_ID_STRIDE = 32  # room for an audit's child event ids: audit id + 1 + j
 METRIC_ID_BASE = 70_000_000_000
@@ -29,6 +33,7 @@ class TicketLayout:
     """Per-ticket arrays (indexed by generator index) and the three streams' sorted orders."""
 
     created: np.ndarray
+    first_reply: np.ndarray  # audit 1 (tickets with two or more regular audits)
     last_regular: np.ndarray
     updated: np.ndarray
     generated: np.ndarray
@@ -50,12 +55,17 @@ class TicketLayout:
         return int(self.created.shape[0])
 
     def audit_time(self, i: int, k: int) -> int:
-        """Epoch of ticket ``i``'s audit ``k`` (regular audits evenly spread; the bulk audit last)."""
-        n = int(self.n_regular[i])
-        if k >= n:
+        """Epoch of ticket ``i``'s audit ``k`` (see the module docstring; the bulk audit last)."""
+        if k >= int(self.n_regular[i]):
             return int(self.bulk_time[i])
-        created = int(self.created[i])
-        return created + (int(self.last_regular[i]) - created) * k // max(n - 1, 1)
+        times = _regular_audit_times(self.created[i], self.first_reply[i], self.last_regular[i], self.n_regular[i], k)
+        return int(times)
+
+
+def _regular_audit_times(created, first_reply, last_regular, n, k):  # numpy arrays or scalars, broadcast
+    """Regular audit ``k`` of ``n``: creation, then the first reply, then evenly spread up to the last one."""
+    later = first_reply + (last_regular - first_reply) * np.maximum(k - 1, 0) // np.maximum(n - 2, 1)
+    return np.where(k == 0, created, np.where(n == 2, last_regular, later))
 
 
 def _pick(u: np.ndarray, weights: tuple[int, ...]) -> np.ndarray:
@@ -77,12 +87,16 @@ def build_ticket_layout(seed: int, scale: Scale, window: Window) -> TicketLayout
     several = np.where(n_regular == 2, _pick(u, lc.FINAL_WEIGHTS_TWO), _pick(u, lc.FINAL_WEIGHTS_MANY))
     final = np.where(n_regular == 1, lc.NEW, several).astype(np.int8)
     max_life = np.maximum(np.minimum(age, 12 * DAY) - 300, 1)
+    priority = (d[:, 6] % 4).astype(np.int8)
+    reply_target = np.asarray(lc.REPLY_TARGET_MINUTES, dtype=np.int64)[priority] * 60
+    reply_delay = 60 + draws(seed, SALT_REPLIES, idx, 1)[:, 0] % (reply_target * 5 // 4 - 60)
     life = np.where(n_regular > 1, 300 + d[:, 3] % max_life, 0)
+    life = np.where(n_regular == 2, np.minimum(reply_delay, max_life), life)  # the reply is the only update
     last_regular = created + life
+    first_reply = np.where(n_regular > 2, created + np.minimum(reply_delay, life // 2), last_regular)
     system_touch = (d[:, 4] % 100) < 12
     touched = last_regular + 60 + d[:, 5] % (3 * DAY)
     generated = np.where(system_touch & (touched <= window.end), touched, last_regular)
-    priority = (d[:, 6] % 4).astype(np.int8)
     bulk_time = np.zeros(n_tickets, dtype=np.int64)
     groups = scale.ticket_bulk_sizes
     for g, size in enumerate(groups):
@@ -102,6 +116,7 @@ def build_ticket_layout(seed: int, scale: Scale, window: Window) -> TicketLayout
     position[order] = np.arange(n_tickets)
     layout = TicketLayout(
         created=created,
+        first_reply=first_reply,
         last_regular=last_regular,
         updated=updated,
         generated=generated,
@@ -136,8 +151,7 @@ def _lay_out_audits(t: TicketLayout) -> None:
     starts = np.repeat(np.cumsum(audits) - audits, audits)
     k = np.arange(ticket.shape[0], dtype=np.int64) - starts
     n = t.n_regular[ticket]
-    created = t.created[ticket]
-    regular = created + (t.last_regular[ticket] - created) * k // np.maximum(n - 1, 1)
+    regular = _regular_audit_times(t.created[ticket], t.first_reply[ticket], t.last_regular[ticket], n, k)
     ts = np.where(k >= n, t.bulk_time[ticket], regular)
     order = np.argsort(_composite(ts, ticket, k))
     t.ev_ts, t.ev_ticket, t.ev_k = ts[order], ticket[order].astype(np.int32), k[order].astype(np.int8)
@@ -146,9 +160,9 @@ def _lay_out_audits(t: TicketLayout) -> None:
 def _lay_out_metric_events(t: TicketLayout, window: Window) -> None:
     """Which metric events each ticket emits and when (see :data:`lifecycle.METRIC_KINDS`)."""
     n, final, created = t.n_regular, t.final, t.created
-    first_update = created + (t.last_regular - created) // np.maximum(n - 1, 1)
+    first_update = _regular_audit_times(created, t.first_reply, t.last_regular, n, 1)
     solve_k = np.where(final == lc.CLOSED, n - 2, n - 1)
-    solved_at = created + (t.last_regular - created) * solve_k // np.maximum(n - 1, 1)
+    solved_at = _regular_audit_times(created, t.first_reply, t.last_regular, n, solve_k)
     solved = (final == lc.SOLVED) | (final == lc.CLOSED)
     reply_target = np.asarray(lc.REPLY_TARGET_MINUTES, dtype=np.int64)[t.priority] * 60
     replied_by = np.where(n >= 2, first_update, window.end)

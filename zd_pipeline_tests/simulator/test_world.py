@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from datetime import datetime
 
 import pytest
 
@@ -88,6 +89,27 @@ def test_metric_events_cover_every_kind_with_details(account: dict[str, list[dic
     assert all("sla" in e and e["sla"]["target"] >= 0 for e in events if e["type"] == "apply_sla")
     assert all(e["status"]["calendar"] >= e["status"]["business"] for e in events if e["type"] == "update_status")
     assert {e["metric"] for e in events} >= {"reply_time", "resolution_time", "requester_wait_time", "agent_work_time"}
+
+
+def test_about_a_fifth_of_tickets_breach_the_reply_sla_at_the_first_reply(account: dict[str, list[dict]]) -> None:
+    """The first update after creation is the agent's reply: breached exactly when it came after the target."""
+    events = [e for e in account["ticket_metric_events"] if e["metric"] == "reply_time"]
+    target = {e["ticket_id"]: e["sla"]["target"] * 60 for e in events if e["type"] == "apply_sla"}
+    applied = {e["ticket_id"]: _epoch(e["time"]) for e in events if e["type"] == "apply_sla"}
+    replied = {e["ticket_id"]: _epoch(e["time"]) for e in events if e["type"] == "fulfill"}
+    breached = {e["ticket_id"] for e in events if e["type"] == "breach"}
+    late = {t for t, at in replied.items() if at - applied[t] > target[t]}
+    assert late <= breached  # late replies breached; breaches without a reply are tickets still waiting
+    assert 0.1 < len(breached) / len(target) < 0.35, len(breached) / len(target)
+    audits: dict[int, list[int]] = defaultdict(list)
+    for event in account["ticket_events"]:
+        audits[event["ticket_id"]].append(event["timestamp"])
+    for ticket_id, at in replied.items():
+        assert sorted(audits[ticket_id])[1] == at, ticket_id  # the reply is the ticket's second audit
+
+
+def _epoch(text: str) -> int:
+    return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
 
 
 def test_routing_events_are_change_events_with_uuid_ids(account: dict[str, list[dict]]) -> None:
