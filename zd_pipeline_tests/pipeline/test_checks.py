@@ -168,3 +168,23 @@ def test_a_successful_sync_of_todays_open_window_counts_as_fresh(tmp_path: Path)
     assert evaluations[("tickets", FRESH)].passed
     assert _meta(evaluations[("tickets", FRESH)])["synced_through"] == to_iso(int(now) - 60)
     assert not evaluations[("ticket_events", FRESH)].passed  # another stream's sync says nothing about this one
+
+
+def test_the_baseline_is_found_behind_a_long_range_run_of_the_current_run() -> None:
+    """A range run records one materialization per partition; the pages that skip them grow (8, 32, 100)."""
+    days = dg.StaticPartitionsDefinition([f"d{n:02d}" for n in range(60)])
+
+    @dg.asset(key=["zendesk", "users"], partitions_def=days, backfill_policy=dg.BackfillPolicy.single_run())
+    def users(context) -> dg.MaterializeResult:  # AssetExecutionContext; Dagster rejects the string hint
+        return dg.MaterializeResult(metadata={"row_count": len(context.partition_keys)})
+
+    instance = dg.DagsterInstance.ephemeral()
+    assert dg.materialize([users], instance=instance, partition_key="d00").success
+    ranged = dg.materialize(
+        [users],
+        instance=instance,
+        tags={"dagster/asset_partition_range_start": "d01", "dagster/asset_partition_range_end": "d59"},
+    )
+    assert ranged.success and len(ranged.get_asset_materialization_events()) == 59
+    key = dg.AssetKey(["zendesk", "users"])
+    assert previous_row_count(instance, key, current_run_id=ranged.run_id) == 1  # the first run's, one partition
