@@ -8,8 +8,9 @@ A launchpad (or run config) override of any field of a resource replaces its who
 given fall back to the class defaults, not to what the definitions bound (checked on dagster 1.13: overriding
 ``per_page`` left ``api_token`` None). So :meth:`ZendeskResource.client_config` fills the location, credential and
 ``requests_per_minute`` fields a run left unset from the environment of the run process, exactly as
-:func:`zendesk_resource_from_env` binds them; an override of ``per_page`` in the UI then just works (and keeps the
-configured rate limit), and secrets still never enter run config.
+:func:`zendesk_resource_from_env` binds them (the simulator's demo credentials only with its default location); an
+override of ``per_page`` in the UI then just works (and keeps the configured rate limit), and secrets still never
+enter run config.
 """
 
 from __future__ import annotations
@@ -51,31 +52,34 @@ class ZendeskResource(dg.ConfigurableResource):
     timeout: float = 30.0
 
     def client_config(self) -> ClientConfig:
-        """The client's configuration; location and credentials the run's config left unset come from the
-        environment (see the module docstring)."""
-        account = self if self.base_url or self.subdomain else _account_from_environment()
-        oauth_token, email, api_token = account.oauth_token, account.email, account.api_token
-        if account is self and not (oauth_token or (email and api_token)):
-            fallback = _account_from_environment()
-            oauth_token, email, api_token = fallback.oauth_token, email or fallback.email, fallback.api_token
-        if oauth_token:
-            auth: ApiTokenAuth | OAuthAuth = OAuthAuth(oauth_token)
-        elif email and api_token:
-            auth = ApiTokenAuth(email, api_token)
+        """The client's configuration; location, credentials and rate limit the run's config left unset come from
+        the environment (see the module docstring), read at most once. Credentials filled in for a location the
+        run's config names are the environment's own, never the simulator's demo ones."""
+        account = {name: getattr(self, name) for name in _ACCOUNT_FIELDS}
+        rate = self.requests_per_minute
+        located = bool(account["base_url"] or account["subdomain"])
+        if not located or not _has_credentials(account) or rate is None:
+            settings = cfg.Settings.from_env(os.environ)
+            if not located:
+                account = _account(settings, _resolved_secrets(settings).__getitem__)
+            elif not _has_credentials(account):
+                email, token, oauth = account["email"] or settings.email, settings.api_token, settings.oauth_token
+                account |= {"email": email, "api_token": token, "oauth_token": oauth}
+            rate = settings.requests_per_minute if rate is None else rate
+        if account.get("oauth_token"):
+            auth: ApiTokenAuth | OAuthAuth = OAuthAuth(account["oauth_token"])
+        elif _has_credentials(account):
+            auth = ApiTokenAuth(account["email"], account["api_token"])
         else:
             raise ValueError(
                 f"no Zendesk credentials: set {cfg.ENV_EMAIL} and {cfg.ENV_API_TOKEN}, or {cfg.ENV_OAUTH_TOKEN}"
             )
         return ClientConfig(
-            base_url=account.base_url,
-            subdomain=account.subdomain,
+            base_url=account.get("base_url"),
+            subdomain=account.get("subdomain"),
             auth=auth,
             per_page=self.per_page,
-            requests_per_minute=(
-                self.requests_per_minute
-                if self.requests_per_minute is not None
-                else cfg.Settings.from_env(os.environ).requests_per_minute
-            ),
+            requests_per_minute=rate,
             timeout=self.timeout,
         )
 
@@ -110,12 +114,20 @@ def zendesk_resource_from_env(env: Mapping[str, str]) -> ZendeskResource:
     return ZendeskResource(**_account(settings, dg.EnvVar), requests_per_minute=settings.requests_per_minute)
 
 
-def _account_from_environment() -> ZendeskResource:
-    """Location and credentials as :func:`zendesk_resource_from_env` binds them, resolved now (in the run)."""
-    settings = cfg.Settings.from_env(os.environ)
-    values = {cfg.ENV_EMAIL: settings.email, cfg.ENV_API_TOKEN: settings.api_token}
-    values[cfg.ENV_OAUTH_TOKEN] = settings.oauth_token
-    return ZendeskResource(**_account(settings, values.__getitem__))
+_ACCOUNT_FIELDS = ("base_url", "subdomain", "email", "api_token", "oauth_token")
+
+
+def _has_credentials(account: Mapping[str, Any]) -> bool:
+    return bool(account.get("oauth_token") or (account.get("email") and account.get("api_token")))
+
+
+def _resolved_secrets(settings: cfg.Settings) -> dict[str, str | None]:
+    """The secrets' values by variable name (for :func:`_account` in the run, where ``EnvVar`` would resolve)."""
+    return {
+        cfg.ENV_EMAIL: settings.email,
+        cfg.ENV_API_TOKEN: settings.api_token,
+        cfg.ENV_OAUTH_TOKEN: settings.oauth_token,
+    }
 
 
 def _account(settings: cfg.Settings, secret: Callable[[str], Any]) -> dict[str, Any]:

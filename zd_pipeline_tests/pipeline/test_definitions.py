@@ -1,6 +1,7 @@
 """The code location loads from the environment alone, with every stream asset, the sensor and the schedule."""
 
 import dagster as dg
+import pytest
 
 from zd_pipeline.catalogue import STREAMS
 from zd_pipeline.definitions import build_definitions
@@ -40,3 +41,18 @@ def test_without_a_location_the_resource_points_at_the_local_simulator() -> None
     resource = build_definitions({}).resources["zendesk"]
     assert resource.base_url == "http://127.0.0.1:8765"
     assert resource.client_config().origin.startswith("http://127.0.0.1:8765")
+
+
+def test_a_run_config_without_credentials_takes_the_environments_never_the_demo_ones(monkeypatch) -> None:
+    """The fill-in for a launchpad override: the environment's location and secrets, the simulator's demo
+    credentials only with the simulator's default location."""
+    for name in ("ZENDESK_BASE_URL", "ZENDESK_SUBDOMAIN", "ZENDESK_EMAIL", "ZENDESK_API_TOKEN", "ZENDESK_OAUTH_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ZENDESK_REQUESTS_PER_MINUTE", "7")
+    demo = ZendeskResource(per_page=10).client_config()
+    assert demo.base_url is not None and demo.requests_per_minute == 7 and demo.per_page == 10
+    named = ZendeskResource(subdomain="acme")
+    with pytest.raises(ValueError, match="no Zendesk credentials"):  # not the demo credentials, sent to acme
+        named.client_config()
+    monkeypatch.setenv("ZENDESK_OAUTH_TOKEN", "oauth-from-env")
+    assert named.client_config().subdomain == "acme" and "OAuth" in type(named.client_config().auth).__name__
