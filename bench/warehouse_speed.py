@@ -279,11 +279,10 @@ def deferred_vacuum(wh: Warehouse) -> dict[str, float]:
     """
     with wh.read() as con:
         shape = vacuum.table_shape(con, CATALOG, wh.schema, TICKETS.table)
-    if shape is None or shape.dead_share == 0:
+        stored = con.execute(f"SELECT _raw::VARCHAR FROM {wh.schema}.{TICKETS.table} LIMIT 1").fetchone()
+    if shape is None or shape.dead_share == 0 or stored is None:
         return {"vacuum_seconds": 0.0, "vacuum_share": 0.0, "amortised_vacuum_seconds": 0.0}
-    with wh.read() as con:
-        stored = con.execute(f"SELECT _raw::VARCHAR FROM {wh.schema}.{TICKETS.table} LIMIT 1").fetchone()[0]
-    record = json.loads(stored)
+    record = json.loads(stored[0])
     record["generated_timestamp"] += 1
     threshold, vacuum.DEAD_SHARE = vacuum.DEAD_SHARE, 0.0
     started = time.perf_counter()

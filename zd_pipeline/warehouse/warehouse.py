@@ -138,8 +138,8 @@ class Warehouse:
             _vacuum_release(held)
 
     def let_go(self) -> None:
-        """Inside :meth:`holding`: release the file now (checkpointed and vacuumed: call it when there is nothing
-        to write for a while); the next write takes it again."""
+        """Inside :meth:`holding`: release the file now (checkpointed, and vacuumed if a table written is due: call
+        it when there is nothing to write for a while); the next write takes it again."""
         held: HeldFile | None = getattr(self._local, "held", None)
         if held is not None:
             _vacuum_release(held)
@@ -285,9 +285,10 @@ class Warehouse:
 
 
 def _vacuum_release(held: HeldFile) -> None:
-    """Let go of the file with a vacuuming checkpoint. Every write is already committed (in the write-ahead log
-    at worst), so a checkpoint that fails, say for lack of memory under ``PAGE_MEMORY_LIMIT``, loses nothing:
-    DuckDB replays the log at the next open. It is logged, not raised, so a finished sync does not fail on it."""
+    """Let go of the file with a checkpoint that vacuums if a table written is due (``vacuum``). Every write is
+    already committed (in the write-ahead log at worst), so a checkpoint that fails, say for lack of memory under
+    ``PAGE_MEMORY_LIMIT``, loses nothing: DuckDB replays the log at the next open. It is logged, not raised, so
+    a finished sync does not fail on it."""
     try:
         held.release(vacuum=True)
     except duckdb.Error as error:
