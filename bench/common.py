@@ -29,6 +29,7 @@ import httpx
 import orjson
 
 from zd_pipeline.catalogue import STREAMS, Pagination, get_stream
+from zd_pipeline.pipeline.commands.sync import instance_in
 from zd_pipeline.settings import DEMO_API_TOKEN, DEMO_EMAIL, PROJECT_ROOT
 
 ALL_STREAMS = tuple(STREAMS)
@@ -193,7 +194,7 @@ class SyncSandbox:
         """Each stream's latest materialization metadata on the sandbox's instance (plain values)."""
         import dagster as dg
 
-        with dg.DagsterInstance.from_config(str(self.dagster_home)) as instance:
+        with instance_in(self.dagster_home) as instance:
             found = {}
             for name in streams:
                 event = instance.get_latest_materialization_event(dg.AssetKey(["zendesk", name]))
@@ -203,9 +204,8 @@ class SyncSandbox:
 
     def last_run_seconds(self) -> float:
         """Duration of the newest run on the instance (start to end, as Dagster recorded it)."""
-        import dagster as dg
 
-        with dg.DagsterInstance.from_config(str(self.dagster_home)) as instance:
+        with instance_in(self.dagster_home) as instance:
             record = instance.get_run_records(limit=1)[0]
             return record.end_time - record.start_time
 

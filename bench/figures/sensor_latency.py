@@ -22,6 +22,7 @@ import duckdb
 
 from bench.common import ALL_STREAMS, Figure, SyncSandbox
 from bench.figures import Profile
+from zd_pipeline.pipeline.commands.sync import instance_in
 from zd_pipeline.settings import PROJECT_ROOT
 
 SIMULATOR_BEHIND_WALL_CLOCK = 600
@@ -94,7 +95,7 @@ def _wait_for_daemon_run(box: SyncSandbox, timeout_s: float) -> None:
 
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        with dg.DagsterInstance.from_config(str(box.dagster_home)) as instance:
+        with instance_in(box.dagster_home) as instance:
             runs = instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.SUCCESS]))
             if len(runs) >= 2:  # the initial sync, then one the sensor requested
                 return

@@ -26,6 +26,7 @@ import duckdb
 import zd_pipeline
 from zd_pipeline import settings as cfg
 from zd_pipeline.catalogue import STREAMS
+from zd_pipeline.pipeline.commands.sync import instance_in
 from zd_pipeline.pipeline.liveness import IN_PROGRESS
 from zd_pipeline.simulator import Simulator
 from zd_pipeline.warehouse import Warehouse
@@ -114,7 +115,7 @@ def kill_trial(
     _, stderr = final.communicate(timeout=300)
     result.final_exit, result.final_stderr = final.returncode, stderr[-2000:]
     result.differences, result.rows = compare_with_truth(Warehouse(db), simulator, _epoch(KILL_START_DATE))
-    with dg.DagsterInstance.from_config(str(workdir / "dagster_home")) as instance:
+    with instance_in(workdir / "dagster_home") as instance:
         result.runs_in_progress = len(instance.get_runs(filters=dg.RunsFilter(statuses=IN_PROGRESS)))
     result.seconds = time.monotonic() - began
     return result

@@ -9,13 +9,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-import dagster as dg
 import duckdb
 import orjson
 import pytest
 
 from zd_pipeline import cli
 from zd_pipeline import settings as cfg
+from zd_pipeline.pipeline.commands.sync import instance_in
 from zd_pipeline.simulator import Credentials, Simulator, serve
 from zd_pipeline_tests.reliability.kill import PACKAGE_ROOT
 from zd_pipeline_tests.reliability.listener import Reply, html_reply, json_reply, listening
@@ -134,7 +134,7 @@ def _instance_texts(home: Path) -> dict[str, bytes]:
     """What Dagster keeps, read through its own API: run config and tags, every event (logs, metadata, check
     results, failures), and the captured compute logs."""
     texts: dict[str, bytes] = {}
-    with dg.DagsterInstance.from_config(str(home)) as instance:
+    with instance_in(home) as instance:
         runs = instance.get_runs()
         assert runs
         for run in runs:

@@ -12,7 +12,8 @@ import fcntl
 import os
 import shutil
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -70,6 +71,26 @@ def open_instance(home: Path) -> dg.DagsterInstance:
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
     return instance
+
+
+@contextmanager
+def instance_in(home: Path) -> Iterator[dg.DagsterInstance]:
+    """The Dagster instance in ``home``, whatever ``$DAGSTER_HOME`` is: the project's ``dagster.yaml`` names its
+    folder through that variable (``event_log_storage``), so it points at ``home`` while the instance loads, then
+    goes back. For tools and tests that read several instances; not thread-safe."""
+    import dagster as dg
+
+    previous = os.environ.get(ENV_DAGSTER_HOME)
+    os.environ[ENV_DAGSTER_HOME] = str(home)
+    try:
+        instance = dg.DagsterInstance.from_config(str(home))
+    finally:
+        if previous is None:
+            del os.environ[ENV_DAGSTER_HOME]
+        else:
+            os.environ[ENV_DAGSTER_HOME] = previous
+    with instance:
+        yield instance
 
 
 def _stream_names(raw: str | None) -> list[str]:
