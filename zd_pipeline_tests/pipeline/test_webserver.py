@@ -1,4 +1,5 @@
-"""Smoke test: the real dagster-webserver loads the code location and answers GraphQL."""
+"""Smoke test: the real dagster-webserver loads the code location, on an instance configured by the project's
+``dagster.yaml`` (its event log storage), and shows what a sync stored there."""
 
 import os
 import signal
@@ -9,12 +10,19 @@ import time
 
 import httpx
 
+from zd_pipeline import settings as cfg
 from zd_pipeline.catalogue import STREAMS
+from zd_pipeline.pipeline.commands.sync import prepare_dagster_home
+from zd_pipeline.pipeline.runs import run_sync
 
 QUERY = """
 {
   assetNodes { assetKey { path } }
   repositoriesOrError { ... on RepositoryConnection { nodes { sensors { name } schedules { name } } } }
+  assetNodeOrError(assetKey: {path: ["zendesk", "organizations"]}) {
+    ... on AssetNode { partitionStats { numMaterialized numPartitions numFailed } }
+  }
+  runsOrError { ... on Runs { results { runId status } } }
 }
 """
 
@@ -39,9 +47,12 @@ def _wait_ready(url: str, process: subprocess.Popen, timeout: float = 90.0) -> N
     raise AssertionError("dagster-webserver did not become ready")
 
 
-def test_webserver_lists_every_asset_the_sensor_and_the_schedule(tmp_path) -> None:
+def test_webserver_lists_every_asset_the_sensor_the_schedule_and_a_sync(tmp_path, pipeline_env) -> None:
+    prepare_dagster_home(cfg.Settings.from_env(pipeline_env))
+    outcome = run_sync(pipeline_env, ["organizations"])
+    assert outcome.success, outcome.failure
     port = _free_port()
-    env = {**os.environ, "DAGSTER_HOME": str(tmp_path), "ZD_DUCKDB_PATH": str(tmp_path / "zd.duckdb")}
+    env = {**os.environ, **pipeline_env}
     command = [sys.executable, "-m", "dagster_webserver", "-m", "zd_pipeline.definitions"]
     process = subprocess.Popen(
         [*command, "-h", "127.0.0.1", "-p", str(port)],
@@ -63,3 +74,7 @@ def test_webserver_lists_every_asset_the_sensor_and_the_schedule(tmp_path) -> No
     repository = data["repositoriesOrError"]["nodes"][0]
     assert {s["name"] for s in repository["sensors"]} >= {"zendesk_sync_sensor"}
     assert {s["name"] for s in repository["schedules"]} == {"zendesk_daily_resync"}
+    assert {(run["runId"], run["status"]) for run in data["runsOrError"]["results"]} == {(outcome.run_id, "SUCCESS")}
+    stats = data["assetNodeOrError"]["partitionStats"]
+    assert stats["numMaterialized"] == stats["numPartitions"] > 1  # the full sync's every day, as stored
+    assert stats["numFailed"] == 0
