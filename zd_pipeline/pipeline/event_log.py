@@ -26,6 +26,14 @@ the run starts).
 The files, tables and rows are Dagster's own: an instance can switch between this class and Dagster's default
 at any time and keeps its history. For PostgreSQL, replace the storage block in ``dagster.yaml``; none of this
 applies there.
+
+Limits, stated: the two databases cannot share a transaction (as with Dagster's per-event writes). If the index
+write of a batch fails after the run's database committed, Dagster stores the batch again event by event, so the
+run's own log can list those events twice; the index, which asset pages and partition status read, gets them
+once. The class overrides private methods of Dagster's SQLite storage (``_connect``, and calls ``_initdb``,
+``_store_asset_event_tags``, ``_store_asset_event``): Dagster is pinned (``pyproject.toml``), and
+``zd_pipeline_tests/pipeline/test_event_log.py`` compares what it stores with Dagster's default storage, so an
+upgrade that changes them fails there first.
 """
 
 from __future__ import annotations
