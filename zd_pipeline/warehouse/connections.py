@@ -127,6 +127,11 @@ def check_writable_database(path: Path) -> None:
         _check_header(path)
         if not os.access(path, os.R_OK | os.W_OK):
             raise WarehouseError(f"warehouse file {path} is not readable and writable by this user: fix its mode")
+        if not os.access(path.parent, os.W_OK | os.X_OK):
+            raise WarehouseError(
+                f"warehouse folder {path.parent} is not writable by this user: DuckDB writes its write-ahead log "
+                f"({path.name}.wal) beside the file, so no page could commit; fix the folder's mode or move the file"
+            )
         return
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -157,7 +162,10 @@ def writer_lock(path: Path, deadline: float, timeout: float) -> Iterator[None]:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle = lock_file.open("a")
     except OSError as error:
-        raise WarehouseError(f"cannot create the writer lock {lock_file}: {error.strerror}") from None
+        raise WarehouseError(
+            f"cannot create the writer lock {lock_file}: {error.strerror}; the warehouse's folder must be writable "
+            "by this user (or point ZD_DUCKDB_PATH at a file in a folder that is)"
+        ) from None
     try:
         backoff = _FIRST_BACKOFF
         with ExitStack() as waiting:
