@@ -17,6 +17,10 @@ The pinned environment interface (README, demo and tests use exactly these names
 =============================  ==========================================================================
 
 Secrets are held in fields excluded from ``repr`` and are never logged.
+
+Variables read by libraries, whose defaults the project changes (and keeps when set):
+``DAGSTER_EVENT_BATCH_SIZE`` (``pipeline.event_log``: 1000) and ``ARROW_DEFAULT_MEMORY_POOL``
+(``warehouse.arrow_setup``: the system allocator).
 """
 
 from __future__ import annotations

@@ -28,11 +28,11 @@ import pyarrow.compute as pc
 
 from zd_pipeline.catalogue import Column, Stream, to_iso
 
-from . import pandas_probe
+from . import arrow_setup
 from .ddl import quote, table_columns
 from .errors import BadRecordError
 
-pandas_probe.install()
+arrow_setup.install()
 
 Record = dict[str, Any]
 

@@ -1,4 +1,5 @@
-"""pyarrow does not import pandas for a sync, and still treats pandas objects as pandas once anyone imports it.
+"""pyarrow in a process that converts pages: no pandas import for a sync, yet pandas objects are still treated as
+pandas once anyone imports it; the system allocator unless the environment names a pool.
 
 Each case runs in a fresh interpreter: the probe is once per process, and the test process may have pandas loaded.
 """
@@ -6,6 +7,7 @@ Each case runs in a fresh interpreter: the probe is once per process, and the te
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -59,11 +61,23 @@ def test_pandas_imported_first_leaves_pyarrow_untouched() -> None:
         """
         import json, sys
         import pandas
-        from zd_pipeline.warehouse import pandas_probe
+        from zd_pipeline.warehouse import arrow_setup
         import pyarrow as pa
-        print(json.dumps({"installed": pandas_probe.install(), "have": pa.lib._pandas_api.have_pandas}))
+        print(json.dumps({"installed": arrow_setup.defer_pandas_probe(), "have": pa.lib._pandas_api.have_pandas}))
         """
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {"installed": False, "have": True}
+
+
+def test_the_system_allocator_unless_the_environment_names_a_pool() -> None:
+    script = "import pyarrow as pa, zd_pipeline.warehouse.arrow_page; print(pa.default_memory_pool().backend_name)"
+    env = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
+    chosen = {}
+    for pool in (None, "mimalloc"):
+        if pool:
+            env["ARROW_DEFAULT_MEMORY_POOL"] = pool
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
+        chosen[pool] = done.stdout.strip()
+    assert chosen == {None: "system", "mimalloc": "mimalloc"}

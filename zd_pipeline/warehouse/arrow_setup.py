@@ -1,12 +1,13 @@
-"""Keep pyarrow from importing pandas only to ask whether a value is a pandas object.
+"""How pyarrow is set up in a process that converts pages: no pandas import, the system allocator.
 
-pyarrow's first conversion from Python objects (``pa.array``, ``Table.from_pylist``, even ``pa.scalar``) asks
-its pandas shim (``pyarrow.lib._pandas_api``) whether pandas is installed, and the shim finds out by importing
-it. A sync never uses pandas, yet paid for it in every process: +31-37 MB peak RSS and ~0.4 s (measured on
-figure 6's syncs: 332 → 300 MB at ~85,000 tickets, 360 → 325 MB at 1,000,000).
+Both cut a sync's memory (figure 6 of ``bench/``) without changing what pyarrow computes. :func:`install` runs
+when :mod:`.arrow_page` is imported.
 
-:func:`install` (run when :mod:`.arrow_page` is imported) changes when pyarrow learns of pandas, not what it does
-with it:
+**pandas.** pyarrow's first conversion from Python objects (``pa.array``, ``Table.from_pylist``, even
+``pa.scalar``) asks its pandas shim (``pyarrow.lib._pandas_api``) whether pandas is installed, and the shim finds
+out by importing it. A sync never uses pandas, yet paid for it in every process: +31-37 MB peak RSS and ~0.4 s
+(figure 6's syncs: 332 → 297-300 MB at ~85,000 tickets, 360 → 325 MB at 1,000,000). So this changes when
+pyarrow learns of pandas, not what it does with it:
 
 1. if pandas is not imported yet, the shim's first question is answered "not installed" (pandas is hidden from
    the import system for that one call), so pyarrow treats Python lists as lists, which is all a sync hands it;
@@ -15,14 +16,22 @@ with it:
    imported pandas itself (``pa.array(series)`` uses pandas' null semantics, ``to_pandas`` works).
 
 If pandas is already imported, or its loader is not the plain source loader the watch wraps, nothing is changed.
-This relies on the shim's behaviour (pyarrow is pinned; ``test_pandas_probe`` checks both halves in a fresh
+This relies on the shim's behaviour (pyarrow is pinned; ``test_arrow_setup`` checks both halves in a fresh
 interpreter).
+
+**Allocator.** pyarrow's default pool (mimalloc in the wheels) keeps freed pages for its own reuse, apart from
+the C library's heap that Python and DuckDB share; a sync allocates and frees a page's buffers every few
+milliseconds in two threads. With the system allocator: figure 6's syncs 297-300 → 283-288 MB (~85,000 tickets) and
+325 → 314 MB (1,000,000); figure 3's process 536 → 504 MB; conversion (5.3-5.5 ms per 1,000 tickets) and
+figure 3's rate unchanged within noise. A user's own choice in ``ARROW_DEFAULT_MEMORY_POOL`` (Arrow's variable,
+named in ``zd_pipeline.settings``) is kept.
 """
 
 from __future__ import annotations
 
 import importlib.machinery
 import importlib.util
+import os
 import sys
 import threading
 from collections.abc import Sequence
@@ -32,12 +41,25 @@ from typing import Any
 import pyarrow as pa
 
 _PANDAS = "pandas"
+ARROW_POOL_VARIABLE = "ARROW_DEFAULT_MEMORY_POOL"
 _lock = threading.Lock()
 _installed = [False]
 
 
-def install() -> bool:
-    """Defer pyarrow's pandas probe (see the module docstring); True when this call deferred it."""
+def install() -> None:
+    """Set up pyarrow for this process (see the module docstring); idempotent."""
+    use_system_allocator()
+    defer_pandas_probe()
+
+
+def use_system_allocator() -> None:
+    """Make the C library's allocator pyarrow's default pool, unless the environment names a pool."""
+    if ARROW_POOL_VARIABLE not in os.environ:
+        pa.set_memory_pool(pa.system_memory_pool())
+
+
+def defer_pandas_probe() -> bool:
+    """Keep pyarrow from importing pandas until something else does; True when this call deferred it."""
     with _lock:
         if _installed[0] or _PANDAS in sys.modules:
             return False
