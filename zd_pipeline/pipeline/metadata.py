@@ -15,8 +15,7 @@ from typing import Any
 
 import dagster as dg
 
-from zd_pipeline import catalogue
-from zd_pipeline.catalogue import Stream, to_epoch, to_iso
+from zd_pipeline.catalogue import Stream, streams, to_epoch, to_iso
 from zd_pipeline.client import ZendeskClient
 from zd_pipeline.pipeline.engine import StreamJob, StreamResult
 from zd_pipeline.warehouse import Warehouse
@@ -39,11 +38,11 @@ def column_schema(stream: Stream) -> dg.TableSchema:
 
 
 def catalogue_reference(stream: Stream) -> dg.CodeReferencesMetadataValue:
-    """A link (``dagster/code_references``) to the line of ``catalogue.py`` that declares ``stream``'s table.
+    """A link (``dagster/code_references``) to the line of ``catalogue/streams.py`` that declares ``stream``.
 
     The line is where the stream's name is first written in the module (1 when it cannot be found).
     """
-    path = Path(inspect.getfile(catalogue))
+    path = Path(inspect.getfile(streams))
     text = path.read_text(encoding="utf-8")
     offset = text.find(f'"{stream.name}"')
     line = 1 if offset < 0 else text.count("\n", 0, offset) + 1

@@ -1,0 +1,43 @@
+"""The stream catalogue: one declarative description per Zendesk incremental export.
+
+Every layer reads this package and nothing else to learn about a stream: the simulator serves it, the client
+pages through it, the warehouse builds its table and the Dagster factory builds its asset. Adding a stream is
+one ``Stream`` entry in :mod:`.streams` plus a test; :mod:`.model` says what an entry holds.
+
+Facts come from ``../shared/zendesk-api/`` (its ``NOTES.md`` wins over the samples). Assumptions are marked.
+"""
+
+from .model import Column, Pagination, Stream, TimestampFormat, Tombstone, WriteMode, to_epoch, to_iso
+from .streams import (
+    ORGANIZATIONS,
+    ROUTING_ATTRIBUTE_VALUES,
+    ROUTING_ATTRIBUTES,
+    ROUTING_INSTANCE_VALUES,
+    STREAMS,
+    TICKET_EVENTS,
+    TICKET_METRIC_EVENTS,
+    TICKETS,
+    USERS,
+    get_stream,
+)
+
+__all__ = [
+    "ORGANIZATIONS",
+    "ROUTING_ATTRIBUTES",
+    "ROUTING_ATTRIBUTE_VALUES",
+    "ROUTING_INSTANCE_VALUES",
+    "STREAMS",
+    "TICKETS",
+    "TICKET_EVENTS",
+    "TICKET_METRIC_EVENTS",
+    "USERS",
+    "Column",
+    "Pagination",
+    "Stream",
+    "TimestampFormat",
+    "Tombstone",
+    "WriteMode",
+    "get_stream",
+    "to_epoch",
+    "to_iso",
+]
