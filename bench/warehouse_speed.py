@@ -14,7 +14,8 @@ Run: ``.venv/bin/python -m bench.warehouse_speed [--rows 1000000] [--pages 200] 
 3. For comparison: one ``Warehouse.apply_page`` per page (connection per page, no coalescing), pages inside one
    ``Warehouse.session()``, and the cost of converting a page and of opening a connection.
 
-Records look like the Zendesk ticket export (≈30 fields, nested via/custom_fields, tags, a 300-char description).
+Records look like the Zendesk ticket export (``bench/tickets.py``: ≈30 fields, nested via/custom_fields, tags, a
+300-char description).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from zd_pipeline.catalogue import TICKETS, Stream, to_iso
+from zd_pipeline.catalogue import TICKETS, Stream
 from zd_pipeline.checkpoint import Checkpoint, ResumePoint
 from zd_pipeline.client import Page
 from zd_pipeline.pipeline import engine
@@ -39,91 +40,9 @@ from zd_pipeline.warehouse import Warehouse, vacuum
 from zd_pipeline.warehouse.arrow_page import page_to_arrow
 from zd_pipeline.warehouse.connections import CATALOG
 
-_BASE_TS = 1_700_000_000
-_WORDS = ["printer", "broken", "invoice", "refund", "login", "password"]
-_WORDS += ["shipping", "delay", "urgent", "thanks", "please", "help"]
+from .tickets import peak_rss_mb, reset_peak_rss, rss_mb, ticket
 
-
-def _templates(count: int = 256) -> list[dict[str, Any]]:
-    """Varied ticket bodies; generating each ticket from scratch would dominate the benchmark."""
-    rng = random.Random(7)
-    return [
-        {
-            "url": "",
-            "id": 0,
-            "external_id": None,
-            "via": {"channel": "email", "source": {"from": {"address": f"c{n}@example.com"}, "to": {}, "rel": None}},
-            "created_at": "",
-            "updated_at": "",
-            "generated_timestamp": 0,
-            "type": rng.choice(("problem", "incident", "question", "task")),
-            "subject": " ".join(rng.choices(_WORDS, k=6)),
-            "raw_subject": "subject",
-            "description": " ".join(rng.choices(_WORDS, k=45)),
-            "priority": rng.choice(("urgent", "high", "normal", "low")),
-            "status": rng.choice(("new", "open", "pending", "solved", "closed")),
-            "recipient": None,
-            "requester_id": rng.randrange(1, 10**6),
-            "submitter_id": rng.randrange(1, 10**6),
-            "assignee_id": rng.randrange(1, 10**4),
-            "organization_id": rng.randrange(1, 10**4),
-            "group_id": rng.randrange(1, 100),
-            "collaborator_ids": [rng.randrange(1, 10**6) for _ in range(rng.randrange(3))],
-            "follower_ids": [],
-            "email_cc_ids": [],
-            "forum_topic_id": None,
-            "problem_id": None,
-            "has_incidents": False,
-            "is_public": True,
-            "due_at": None,
-            "tags": rng.sample(_WORDS, 3),
-            "custom_fields": [{"id": 360001, "value": f"tier_{n % 3}"}, {"id": 360002, "value": None}],
-            "satisfaction_rating": {"score": "unoffered"},
-            "sharing_agreement_ids": [],
-            "fields": [{"id": 360001, "value": f"tier_{n % 3}"}],
-            "brand_id": 360000001,
-            "allow_channelback": False,
-            "allow_attachments": True,
-        }
-        for n in range(count)
-    ]
-
-
-_TEMPLATES = _templates()
-
-
-def ticket(ticket_id: int, version: int) -> dict[str, Any]:
-    """A ticket shaped like the export's (≈1.3 kB of JSON); ``version`` moves its generated_timestamp forward."""
-    generated = _BASE_TS + ticket_id + version * 10_000_000
-    record = dict(_TEMPLATES[(ticket_id * 31 + version) % len(_TEMPLATES)])
-    record["id"] = ticket_id
-    record["url"] = f"https://acme.zendesk.com/api/v2/tickets/{ticket_id}.json"
-    record["created_at"] = to_iso(_BASE_TS + ticket_id)
-    record["updated_at"] = to_iso(generated)
-    record["generated_timestamp"] = generated
-    return record
-
-
-def rss_mb() -> float:
-    return _status_mb("VmRSS")
-
-
-def peak_rss_mb() -> float:
-    """The process's peak RSS since start or the last :func:`reset_peak_rss`."""
-    return _status_mb("VmHWM")
-
-
-def reset_peak_rss() -> None:
-    """Restart the peak-RSS count (Linux ``clear_refs``), so a phase's peak is its own, not the load's."""
-    with contextlib.suppress(OSError):
-        Path("/proc/self/clear_refs").write_text("5")
-
-
-def _status_mb(field: str) -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+__all__ = ["deferred_vacuum", "engine_upserts", "load", "measure_upsert_rate", "ticket", "upsert_pages"]
 
 
 def load(wh: Warehouse, rows: int, *, quiet: bool = False) -> None:
