@@ -63,8 +63,9 @@ def defer_pandas_probe() -> bool:
     with _lock:
         if _installed[0] or _PANDAS in sys.modules:
             return False
-        spec = importlib.util.find_spec(_PANDAS)
-        if spec is None or type(spec.loader) is not importlib.machinery.SourceFileLoader:
+        spec = _pandas_spec()
+        found = importlib.util.find_spec(_PANDAS)
+        if spec is None or found is None or found.origin != spec.origin:
             return False  # pandas missing (the shim would say so itself) or loaded some other way
         hide = _Hide()
         sys.meta_path.insert(0, hide)
@@ -77,6 +78,14 @@ def defer_pandas_probe() -> bool:
         return True
 
 
+def _pandas_spec() -> importlib.machinery.ModuleSpec | None:
+    """pandas' spec from the path finder when its ``__init__`` is plain source (the case the watch can wrap)."""
+    spec = importlib.machinery.PathFinder.find_spec(_PANDAS)
+    if spec is None or type(spec.loader) is not importlib.machinery.SourceFileLoader:
+        return None
+    return spec
+
+
 class _Hide:
     """Finder that makes ``import pandas`` fail (only while the shim probes)."""
 
@@ -86,26 +95,28 @@ class _Hide:
 
 
 class _Watch:
-    """Finder that lets ``import pandas`` proceed through the other finders, with a loader that tells pyarrow's
-    shim once pandas has loaded; it removes itself at that first import."""
+    """Finder that gives pandas its own spec with a loader that tells pyarrow's shim once pandas has loaded.
+
+    It stays until pandas is actually loaded: a library asking ``importlib.util.find_spec("pandas")`` only to
+    learn whether pandas is installed gets the spec, and the watch still sees the real import later."""
 
     def find_spec(
         self, name: str, path: Sequence[str] | None = None, target: ModuleType | None = None
     ) -> importlib.machinery.ModuleSpec | None:
         if name != _PANDAS:
             return None
-        if self in sys.meta_path:
-            sys.meta_path.remove(self)
-        spec = importlib.util.find_spec(_PANDAS)
-        if spec is None or type(spec.loader) is not importlib.machinery.SourceFileLoader:
-            return spec
+        spec = _pandas_spec()
+        if spec is None:
+            return None  # the other finders decide
         spec.loader = _TellPyarrow(spec.loader.name, spec.loader.path)
         return spec
 
 
 class _TellPyarrow(importlib.machinery.SourceFileLoader):
-    """pandas' own source loader, which afterwards asks the shim again (its raising path re-imports pandas)."""
+    """pandas' own source loader, which afterwards removes the watch and asks the shim again (its raising path
+    re-imports pandas, now loaded, with ``pyarrow.pandas_compat``)."""
 
     def exec_module(self, module: Any) -> None:
         super().exec_module(module)
-        pa.lib._pandas_api.pd  # noqa: B018 -- the shim imports pandas (now loaded) and pyarrow.pandas_compat
+        sys.meta_path[:] = [finder for finder in sys.meta_path if not isinstance(finder, _Watch)]
+        pa.lib._pandas_api.pd  # noqa: B018 -- the shim's second question

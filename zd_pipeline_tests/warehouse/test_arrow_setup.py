@@ -12,6 +12,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 CONVERT_A_PAGE = """
     import json, sys
     from zd_pipeline.catalogue import TICKETS
@@ -36,10 +38,13 @@ def test_converting_a_page_does_not_import_pandas() -> None:
     assert found == {"rows": 1, "pandas_after_page": False}
 
 
-def test_pandas_imported_later_is_recognised_by_pyarrow_as_if_it_had_imported_it() -> None:
+@pytest.mark.parametrize("asked_first", [False, True])
+def test_pandas_imported_later_is_recognised_by_pyarrow_as_if_it_had_imported_it(asked_first: bool) -> None:
+    # asked_first: a library asks whether pandas is installed (find_spec) before anything imports it
     found = _run(
-        """
-        import importlib.resources
+        f"""
+        import importlib.resources, importlib.util
+        found["spec"] = importlib.util.find_spec("pandas") is not None if {asked_first} else True
         import pandas as pd
         import pyarrow as pa
         found["have_pandas"] = pa.lib._pandas_api.have_pandas
@@ -47,13 +52,16 @@ def test_pandas_imported_later_is_recognised_by_pyarrow_as_if_it_had_imported_it
         found["nulls"] = pa.array(pd.Series([1.0, float("nan")])).null_count
         found["to_pandas"] = list(page.select(["id"]).to_pandas()["id"])
         found["resources"] = importlib.resources.files("pandas").joinpath("__init__.py").is_file()
+        found["watching"] = [type(f).__name__ for f in sys.meta_path if type(f).__name__ == "_Watch"]
         """
     )
+    assert found["spec"] is True
     assert found["pandas_after_page"] is False
     assert found["have_pandas"] is True
     assert found["nulls"] == 1
     assert found["to_pandas"] == [1]
     assert found["resources"] is True
+    assert found["watching"] == []  # the watch is gone once pandas is loaded
 
 
 def test_pandas_imported_first_leaves_pyarrow_untouched() -> None:
