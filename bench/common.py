@@ -204,7 +204,6 @@ class SyncSandbox:
 
     def last_run_seconds(self) -> float:
         """Duration of the newest run on the instance (start to end, as Dagster recorded it)."""
-
         with instance_in(self.dagster_home) as instance:
             record = instance.get_run_records(limit=1)[0]
             return record.end_time - record.start_time

@@ -26,11 +26,18 @@ CONVERT_A_PAGE = """
 """
 
 
+def _python(script: str, env: dict[str, str] | None = None) -> str:
+    """What ``script`` prints, run in a fresh interpreter (which must succeed)."""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False, env=env
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
 def _run(code: str) -> dict:
     script = textwrap.dedent(CONVERT_A_PAGE) + textwrap.dedent(code) + "\nprint(json.dumps(found))\n"
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False)
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return json.loads(_python(script).splitlines()[-1])
 
 
 def test_converting_a_page_does_not_import_pandas() -> None:
@@ -74,9 +81,7 @@ def test_pandas_imported_first_leaves_pyarrow_untouched() -> None:
         print(json.dumps({"installed": arrow_setup.defer_pandas_probe(), "have": pa.lib._pandas_api.have_pandas}))
         """
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False)
-    assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout) == {"installed": False, "have": True}
+    assert json.loads(_python(script)) == {"installed": False, "have": True}
 
 
 def test_the_system_allocator_unless_the_environment_names_a_pool() -> None:
@@ -86,6 +91,5 @@ def test_the_system_allocator_unless_the_environment_names_a_pool() -> None:
     for pool in (None, "mimalloc"):
         if pool:
             env["ARROW_DEFAULT_MEMORY_POOL"] = pool
-        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
-        chosen[pool] = done.stdout.strip()
+        chosen[pool] = _python(script, env)
     assert chosen == {None: "system", "mimalloc": "mimalloc"}
