@@ -15,45 +15,48 @@ Catalogue types with no Arrow mapping here are shipped as text and ``TRY_CAST`` 
 
 from __future__ import annotations
 
-import array
 import functools
 import json
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from zd_pipeline.catalogue import Column, Stream, to_iso
+from zd_pipeline.catalogue import Column, Stream
+from zd_pipeline.records import RawRecords
 
-from . import arrow_setup
+from .arrow_raw import raw_page_to_arrow
+from .arrow_values import (
+    CONVERSION_ERRORS,
+    POSITION,
+    SCALAR_TYPES,
+    TEXT_CAST_TYPES,
+    json_texts_array,
+    list_item_type,
+    list_type,
+    timestamps,
+)
 from .ddl import quote, table_columns
 from .errors import BadRecordError
 
-arrow_setup.install()
+__all__ = ["POSITION", "page_to_arrow", "sql_expression"]
 
 Record = dict[str, Any]
-
-POSITION = "_pos"
-_CONVERSION_ERRORS = (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, UnicodeEncodeError, TypeError, ValueError)
-_SCALAR_TYPES: dict[str, pa.DataType] = {
-    "BIGINT": pa.int64(),
-    "INTEGER": pa.int32(),
-    "SMALLINT": pa.int16(),
-    "DOUBLE": pa.float64(),
-    "BOOLEAN": pa.bool_(),
-    "VARCHAR": pa.string(),
-}
-_TEXT_CAST_TYPES = ("TIMESTAMPTZ", "JSON")
-_TIMESTAMP = pa.timestamp("us", tz="UTC")
-_JSON = pa.json_(pa.large_string())
 
 
 def page_to_arrow(stream: Stream, records: Sequence[Record]) -> pa.Table:
     """The page as an Arrow table: ``_pos`` (position in the page), every typed column, ``_raw``,
-    ``_ordering_ts`` and ``_deleted``. Raises :class:`BadRecordError` for a missing/unreadable id or timestamp."""
+    ``_ordering_ts`` and ``_deleted``. Raises :class:`BadRecordError` for a missing/unreadable id or timestamp.
+
+    Records that came as JSON text (:class:`RawRecords`) take :mod:`.arrow_raw`'s fast path when every value has
+    its column's exact type, and keep their text as ``_raw`` on either path."""
+    raw = None
+    if isinstance(records, RawRecords):
+        table = raw_page_to_arrow(stream, records)
+        if table is not None:
+            return table
+        raw, records = records.raw, list(records)
     ids = _ids(stream, records)
     ordering = _ordering(stream, records)
     arrays: dict[str, pa.Array] = {POSITION: pa.array(range(len(records)), pa.int32())}
@@ -65,7 +68,7 @@ def page_to_arrow(stream: Stream, records: Sequence[Record]) -> pa.Table:
             arrays[column.name] = plain[column.name]
         elif not column.name.startswith("_"):
             arrays[column.name] = _column(column, [r.get(column.name) for r in records])
-    arrays["_raw"] = _json_texts(records)
+    arrays["_raw"] = _json_texts(records) if raw is None else json_texts_array(raw, len(raw))
     arrays["_ordering_ts"] = pa.array(ordering, pa.int64())
     arrays["_deleted"] = pa.array(_tombstones(stream, records), pa.bool_())
     return pa.table(arrays)
@@ -84,7 +87,7 @@ def _plain_columns(stream: Stream, records: Sequence[Record]) -> dict[str, pa.Ar
         return {}
     try:
         table = pa.Table.from_pylist(records, schema=schema)
-    except _CONVERSION_ERRORS:
+    except CONVERSION_ERRORS:
         return {}
     return {name: table.column(name).combine_chunks() for name in schema.names}
 
@@ -93,9 +96,9 @@ def _plain_columns(stream: Stream, records: Sequence[Record]) -> dict[str, pa.Ar
 def _plain_schema(stream: Stream) -> pa.Schema:
     return pa.schema(
         [
-            pa.field(c.name, _SCALAR_TYPES[c.type.upper()])
+            pa.field(c.name, SCALAR_TYPES[c.type.upper()])
             for c in table_columns(stream)
-            if c.name != stream.primary_key and not c.name.startswith("_") and c.type.upper() in _SCALAR_TYPES
+            if c.name != stream.primary_key and not c.name.startswith("_") and c.type.upper() in SCALAR_TYPES
         ]
     )
 
@@ -104,7 +107,7 @@ def sql_expression(column: Column) -> str:
     """How the staged Arrow column becomes the table's type in SQL (text columns are cast by DuckDB)."""
     name = quote(column.name)
     type_name = column.type.upper()
-    if type_name in _SCALAR_TYPES or type_name in _TEXT_CAST_TYPES or _list_item_type(type_name) is not None:
+    if type_name in SCALAR_TYPES or type_name in TEXT_CAST_TYPES or list_item_type(type_name) is not None:
         return name
     return f"TRY_CAST({name} AS {column.type})"
 
@@ -112,7 +115,7 @@ def sql_expression(column: Column) -> str:
 def _ids(stream: Stream, records: Sequence[Record]) -> pa.Array:
     key = stream.primary_key
     values = [r.get(key) for r in records]
-    arrow_type = _SCALAR_TYPES.get(stream.id_type.upper(), pa.string())
+    arrow_type = SCALAR_TYPES.get(stream.id_type.upper(), pa.string())
     for position, value in enumerate(values):
         if value is None:
             raise BadRecordError(
@@ -121,7 +124,7 @@ def _ids(stream: Stream, records: Sequence[Record]) -> pa.Array:
             )
     try:
         return pa.array(values, arrow_type)
-    except _CONVERSION_ERRORS:
+    except CONVERSION_ERRORS:
         position = next(i for i, v in enumerate(values) if not _fits(v, arrow_type))
         raise BadRecordError(
             f"stream {stream.name!r}: record at position {position} has {key!r} = {values[position]!r}, "
@@ -160,14 +163,14 @@ def _tombstones(stream: Stream, records: Sequence[Record]) -> list[bool]:
 
 def _column(column: Column, values: list[Any]) -> pa.Array:
     type_name = column.type.upper()
-    if type_name in _TEXT_CAST_TYPES or (type_name not in _SCALAR_TYPES and _list_item_type(type_name) is None):
+    if type_name in TEXT_CAST_TYPES or (type_name not in SCALAR_TYPES and list_item_type(type_name) is None):
         return _text_column(type_name, values)
-    arrow_type = _SCALAR_TYPES.get(type_name) or pa.list_(_SCALAR_TYPES[_list_item_type(type_name) or "VARCHAR"])
+    arrow_type = SCALAR_TYPES.get(type_name) or list_type(type_name)
     if pa.types.is_list(arrow_type) and not all(v is None or type(v) is list for v in values):
         return _lenient(values, arrow_type)
     try:
         return pa.array(values, arrow_type)
-    except _CONVERSION_ERRORS:
+    except CONVERSION_ERRORS:
         return _lenient(values, arrow_type)
 
 
@@ -175,35 +178,8 @@ def _text_column(type_name: str, values: list[Any]) -> pa.Array:
     if type_name == "JSON":
         return _json_texts(values)
     if type_name == "TIMESTAMPTZ":
-        return _timestamps(values)
+        return timestamps(values)
     return pa.array([None if v is None else _any_text(v) for v in values], pa.string())
-
-
-def _timestamps(values: list[Any]) -> pa.Array:
-    """ISO-8601 strings (or epoch numbers) → UTC timestamps, parsed by Arrow; unreadable values become NULL."""
-    texts = pa.array([None if v is None else _timestamp_text(v) for v in values], pa.string())
-    try:
-        return pc.cast(texts, _TIMESTAMP)
-    except pa.ArrowInvalid:  # a naive or odd string somewhere: parse value by value
-        return pa.array([_parse_timestamp(v) for v in texts.to_pylist()], _TIMESTAMP)
-
-
-def _timestamp_text(value: Any) -> str | None:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return to_iso(int(value))
-    return None
-
-
-def _parse_timestamp(text: str | None) -> datetime | None:
-    if text is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
 def _any_text(value: Any) -> str:
@@ -211,28 +187,8 @@ def _any_text(value: Any) -> str:
 
 
 def _json_texts(values: Sequence[Any]) -> pa.Array:
-    """JSON text of each value (None stays NULL) as Arrow's JSON type, which DuckDB takes as JSON unparsed.
-
-    Serialised into one growing buffer: retaining a thousand separate ``bytes`` objects costs several times
-    more than orjson's own work.
-    """
-    data = bytearray()
-    offsets = array.array("q", [0])
-    dumps, append = _dumps, offsets.append
-    for value in values:
-        if value is not None:
-            data += dumps(value)
-        append(len(data))
-    valid = pa.array([v is not None for v in values], pa.bool_())
-    null_count = len(values) - pc.sum(valid).as_py() if values else 0
-    storage = pa.LargeStringArray.from_buffers(
-        len(values),
-        pa.py_buffer(offsets),
-        pa.py_buffer(data),
-        valid.buffers()[1] if null_count else None,
-        null_count,
-    )
-    return pa.ExtensionArray.from_storage(_JSON, storage)
+    """JSON text of each value (None stays NULL) as Arrow's JSON type."""
+    return json_texts_array((None if value is None else _dumps(value) for value in values), len(values))
 
 
 def _dumps(value: Any) -> bytes:
@@ -264,13 +220,6 @@ def _fits(value: Any, arrow_type: pa.DataType) -> bool:
         return False
     try:
         pa.array([value], arrow_type)
-    except _CONVERSION_ERRORS:
+    except CONVERSION_ERRORS:
         return False
     return True
-
-
-def _list_item_type(type_name: str) -> str | None:
-    """``BIGINT`` for ``BIGINT[]`` when the item type maps to Arrow, else None."""
-    if type_name.endswith("[]") and type_name[:-2].upper() in _SCALAR_TYPES:
-        return type_name[:-2].upper()
-    return None
