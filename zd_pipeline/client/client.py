@@ -7,12 +7,14 @@ pagination kind), so there is no per-stream code here. Knows nothing of Dagster 
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
 import httpx
+import msgspec
+import orjson
 
 from zd_pipeline.catalogue import Pagination, Stream, get_stream
 from zd_pipeline.checkpoint import ResumePoint
@@ -20,10 +22,11 @@ from zd_pipeline.client.config import ClientConfig
 from zd_pipeline.client.dedupe import BoundaryDeduper
 from zd_pipeline.client.errors import InvalidResponseError
 from zd_pipeline.client.fetch import Fetcher, PageRequest, PageSize
+from zd_pipeline.client.page_records import records_of
 from zd_pipeline.client.paginators import PageShapeError, Paginator, Step, paginator_for
 from zd_pipeline.client.stats import ClientStats
-from zd_pipeline.client.timestamps import epoch_of
 from zd_pipeline.clock import Clock, SystemClock
+from zd_pipeline.records import RawRecords
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,7 @@ class Page:
     """
 
     stream: str
-    records: list[dict[str, Any]]
+    records: Sequence[dict[str, Any]]
     resume: ResumePoint
     high_water_mark: int | None
     end_of_stream: bool
@@ -128,9 +131,13 @@ class ZendeskClient:
         while True:
             body, sent_url = self._fetcher.get(PageRequest(stream.name, path, url, params), page_size)
             try:
-                records, stamps = _records_of(stream, body)
+                records = _records_text(stream, body)
+                fields = {
+                    name: orjson.loads(memoryview(text)) for name, text in body.items() if name != stream.response_key
+                }
+                records = records_of(stream, records)
                 step = paginator.advance(
-                    body,
+                    fields,
                     params,
                     self._clock.now(),
                     lambda link, at=sent_url: self._fetcher.check_same_origin(link, stream=stream.name, current_url=at),
@@ -142,11 +149,11 @@ class ZendeskClient:
             if page_size is not None:
                 page_size.after_success()
             if bound is not None:
-                records, stamps, step = bound.apply(records, stamps, step)
+                records, step = bound.apply(records, step)
             served = len(records)
-            records, stamps = deduper.fresh(records, stamps, stream.primary_key)
-            if stamps:
-                newest = max(stamps)
+            records = deduper.fresh(records)
+            if records.stamps:
+                newest = max(records.stamps)
                 high_water_mark = newest if high_water_mark is None else max(high_water_mark, newest)
             self.stats.add(stream.name, "pages")
             self.stats.add(stream.name, "records", len(records))
@@ -173,54 +180,21 @@ class _EndBound:
         self.ordered = ordered
         self.dropped = False
 
-    def apply(self, records: list[dict], stamps: list[int], step: Step) -> tuple[list[dict], list[int], Step]:
-        beyond = [stamp >= self.end_time for stamp in stamps]
-        if any(beyond):
+    def apply(self, records: RawRecords, step: Step) -> tuple[RawRecords, Step]:
+        end_time = self.end_time
+        if any(stamp >= end_time for stamp in records.stamps):
             self.dropped = True
-            records = [r for r, drop in zip(records, beyond, strict=True) if not drop]
-            stamps = [s for s, drop in zip(stamps, beyond, strict=True) if not drop]
+            records = records.select(i for i, stamp in enumerate(records.stamps) if stamp < end_time)
         next_start = step.resume.start_time
         passed = self.ordered and (self.dropped or (next_start is not None and next_start >= self.end_time))
         if passed or (step.next_params is None and self.dropped):
             step = Step(None, ResumePoint(start_time=self.end_time), True)
-        return records, stamps, step
+        return records, step
 
 
-def _records_of(stream: Stream, body: dict[str, Any]) -> tuple[list[dict[str, Any]], list[int]]:
-    """The page's records and their ordering timestamps; ``PageShapeError`` names what is wrong.
-
-    This runs for every record, so the common case (a dict with an int or str id and an epoch int or ISO
-    timestamp) takes a fast path; anything else goes through :func:`_check_record` for the precise error.
-    """
+def _records_text(stream: Stream, body: dict[str, msgspec.Raw]) -> msgspec.Raw:
+    """The JSON text under the stream's response key; ``PageShapeError`` if there is none."""
     records = body.get(stream.response_key)
-    if not isinstance(records, list):
-        raise PageShapeError(
-            f"response key {stream.response_key!r} is missing or not a list (keys: {sorted(body)[:10]})"
-        )
-    key, field = stream.primary_key, stream.ordering_field
-    stamps: list[int] = []
-    append = stamps.append
-    for position, record in enumerate(records):
-        try:
-            record_id, value = record[key], record[field]
-        except (KeyError, TypeError):
-            _check_record(stream, position, record)
-            raise  # unreachable: _check_record raised
-        if (type(record_id) is not int and type(record_id) is not str) or type(record) is not dict:
-            _check_record(stream, position, record)
-        try:
-            append(epoch_of(value))
-        except (ValueError, TypeError) as exc:
-            raise PageShapeError(f"record {key}={record_id!r} has no readable {field!r} ({exc!r})") from None
-    return records, stamps
-
-
-def _check_record(stream: Stream, position: int, record: object) -> None:
-    """Raise ``PageShapeError`` naming what is wrong with a record the fast path refused."""
-    if not isinstance(record, dict):
-        raise PageShapeError(f"record #{position} is a {type(record).__name__}, not an object")
-    record_id = record.get(stream.primary_key)
-    if isinstance(record_id, bool) or not isinstance(record_id, int | str):
-        raise PageShapeError(f"record #{position} has no usable {stream.primary_key!r} (got {record_id!r})")
-    if stream.ordering_field not in record:
-        raise PageShapeError(f"record {stream.primary_key}={record_id!r} has no {stream.ordering_field!r}")
+    if records is None:
+        raise PageShapeError(f"response key {stream.response_key!r} is missing (keys: {sorted(body)[:10]})")
+    return records

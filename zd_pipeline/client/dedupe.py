@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
-from typing import Any
+from collections.abc import Hashable
+
+from zd_pipeline.records import RawRecords
 
 
 class BoundaryDeduper:
@@ -22,23 +23,19 @@ class BoundaryDeduper:
         self._second: int | None = None
         self._seen: set[tuple[Hashable, int]] = set()
 
-    def fresh(
-        self, records: Sequence[dict[str, Any]], stamps: Sequence[int], primary_key: str
-    ) -> tuple[list[dict[str, Any]], list[int]]:
-        """The records (and their timestamps) not yielded before, in their order."""
-        kept: list[dict[str, Any]] = []
-        kept_stamps: list[int] = []
-        for record, stamp in zip(records, stamps, strict=True):
-            key = (record[primary_key], stamp)
-            second = self._second
+    def fresh(self, records: RawRecords) -> RawRecords:
+        """The records not yielded before, in their order."""
+        kept: list[int] = []
+        seen, second = self._seen, self._second
+        for position, (record_id, stamp) in enumerate(zip(records.ids, records.stamps, strict=True)):
+            key = (record_id, stamp)
             if second is not None and stamp <= second:
-                if key in self._seen:
+                if key in seen:
                     continue
                 if stamp == second:
-                    self._seen.add(key)
+                    seen.add(key)
             else:
-                self._second = stamp
-                self._seen = {key}
-            kept.append(record)
-            kept_stamps.append(stamp)
-        return kept, kept_stamps
+                second, seen = stamp, {key}
+            kept.append(position)
+        self._seen, self._second = seen, second
+        return records if len(kept) == len(records) else records.select(kept)

@@ -23,6 +23,7 @@ import random
 from dataclasses import dataclass, field
 
 import httpx
+import msgspec
 import orjson
 
 from zd_pipeline.client.config import ClientConfig
@@ -41,6 +42,8 @@ from zd_pipeline.clock import Clock
 logger = logging.getLogger(__name__)
 MIN_PAGE_SIZE = 10  # halving stops here (or at the configured size if smaller): tiny pages only multiply requests
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+# A page body: each top-level value's JSON text, validated but not parsed (the client parses what it reads).
+_BODY = msgspec.json.Decoder(dict[str, msgspec.Raw])
 
 
 @dataclass
@@ -145,8 +148,9 @@ class Fetcher:
             )
         return parsed
 
-    def get(self, request: PageRequest, page_size: PageSize | None = None) -> tuple[dict, str]:
-        """GET one page and return its parsed JSON object and the URL sent. Retries transient failures."""
+    def get(self, request: PageRequest, page_size: PageSize | None = None) -> tuple[dict[str, msgspec.Raw], str]:
+        """GET one page and return its JSON object (each value's text, unparsed) and the URL sent. Retries
+        transient failures."""
         retries = waits = 0
         while True:
             params = dict(request.params)
@@ -206,7 +210,7 @@ class Fetcher:
         step = min(self._config.backoff_max, self._config.backoff_base * 2 ** (retry - 1))
         return step / 2 + self._rng.uniform(0, step / 2)
 
-    def _send_once(self, url: str, stream: str) -> dict:
+    def _send_once(self, url: str, stream: str) -> dict[str, msgspec.Raw]:
         try:
             response = self._http.get(url, headers={"Authorization": self._authorization})
         except httpx.TimeoutException as exc:
@@ -226,7 +230,7 @@ class Fetcher:
             raise _Transient(f"HTTP {status} from Zendesk")
         raise error_for_response(response, stream, url)
 
-    def _parse(self, response: httpx.Response, stream: str, url: str) -> dict:
+    def _parse(self, response: httpx.Response, stream: str, url: str) -> dict[str, msgspec.Raw]:
         content_type = response.headers.get("content-type", "")
         if content_type and "json" not in content_type.lower():
             body = html_title(response.content) or repr(snippet(response.content))
@@ -238,12 +242,12 @@ class Fetcher:
                 url=url,
             )
         try:
-            body = orjson.loads(response.content)
-        except orjson.JSONDecodeError:
+            return _BODY.decode(response.content)
+        except msgspec.ValidationError:
+            kind = type(orjson.loads(response.content)).__name__  # valid JSON (msgspec read it), not an object
+            raise InvalidResponseError(f"expected a JSON object, got {kind}", stream=stream, url=url) from None
+        except msgspec.DecodeError:
             raise _Transient(f"truncated or invalid JSON body ({len(response.content)} bytes)") from None
-        if not isinstance(body, dict):
-            raise InvalidResponseError(f"expected a JSON object, got {type(body).__name__}", stream=stream, url=url)
-        return body
 
 
 def _retry_after(response: httpx.Response) -> float | None:

@@ -1,6 +1,7 @@
 """Boundary de-duplication, proven for any split of a stream into pages (hypothesis)."""
 
 import httpx
+import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -9,23 +10,28 @@ from zd_pipeline.checkpoint import ResumePoint
 from zd_pipeline.client import ApiTokenAuth, ClientConfig, ZendeskClient
 from zd_pipeline.client.dedupe import BoundaryDeduper
 from zd_pipeline.clock import ManualClock
+from zd_pipeline.records import RawRecords
 from zd_pipeline_tests.client.fake_exports import ORIGIN, FakeTimeExport
 
 BASE = 1_700_000_000
 CONFIG = ClientConfig(base_url=ORIGIN, auth=ApiTokenAuth("a@example.com", "t"), requests_per_minute=0, per_page=5)
 
 
+def _page(ids: list[int], stamps: list[int]) -> RawRecords:
+    return RawRecords([orjson.dumps({"id": i, "ts": ts}) for i, ts in zip(ids, stamps, strict=True)], ids, stamps)
+
+
 def test_same_id_with_a_newer_timestamp_is_a_new_version() -> None:
     deduper = BoundaryDeduper()
-    first, _ = deduper.fresh([{"id": 1}, {"id": 2}], [10, 11], "id")
-    second, stamps = deduper.fresh([{"id": 2}, {"id": 1}, {"id": 2}], [11, 11, 12], "id")
-    assert first == [{"id": 1}, {"id": 2}]
-    assert second == [{"id": 1}, {"id": 2}] and stamps == [11, 12]
+    first = deduper.fresh(_page([1, 2], [10, 11]))
+    second = deduper.fresh(_page([2, 1, 2], [11, 11, 12]))
+    assert first == [{"id": 1, "ts": 10}, {"id": 2, "ts": 11}]
+    assert second == [{"id": 1, "ts": 11}, {"id": 2, "ts": 12}] and second.stamps == [11, 12]
 
 
 def test_memory_holds_only_the_newest_second() -> None:
     deduper = BoundaryDeduper()
-    deduper.fresh([{"id": i} for i in range(100)], list(range(100)), "id")
+    deduper.fresh(_page(list(range(100)), list(range(100))))
     assert len(deduper._seen) == 1
 
 

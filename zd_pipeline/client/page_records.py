@@ -1,0 +1,85 @@
+"""An export page's records, read without building them: :class:`~zd_pipeline.records.RawRecords`.
+
+msgspec slices the records array into each record's JSON text (no copy: slices of the response body) and, in a
+second compiled pass, reads just each record's id and ordering field. Parsing every record into a dict with
+orjson cost more than half the client's CPU per ticket (6.3 µs of a page's ~7); this costs ~2 µs
+(``/tmp`` script on simulator pages, stop 17). Records are decoded into dicts only if someone indexes them.
+
+Anything the fast pass refuses (a record that is not an object, an id that is neither an integer nor a string, a
+missing or null ordering field) is read again with orjson, and :func:`_check_records` says precisely what is
+wrong, exactly as before this fast path existed.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import msgspec
+import orjson
+
+from zd_pipeline.catalogue import Stream
+from zd_pipeline.client.paginators import PageShapeError
+from zd_pipeline.client.timestamps import epoch_of
+from zd_pipeline.records import RawRecords
+
+_TEXTS = msgspec.json.Decoder(list[msgspec.Raw])
+
+
+def records_of(stream: Stream, records_text: msgspec.Raw) -> RawRecords:
+    """The page's records (the JSON text under the stream's response key) with ids and ordering timestamps.
+    Raises ``PageShapeError`` naming what is wrong."""
+    try:
+        texts = _TEXTS.decode(records_text)
+        keys = _keys(stream).decode(records_text)
+    except msgspec.ValidationError:
+        return _checked(stream, orjson.loads(memoryview(records_text)))
+    stamps: list[int] = []
+    append = stamps.append
+    for key in keys:
+        try:
+            append(epoch_of(key.ordering))
+        except (ValueError, TypeError) as exc:
+            raise PageShapeError(
+                f"record {stream.primary_key}={key.id!r} has no readable {stream.ordering_field!r} ({exc!r})"
+            ) from None
+    return RawRecords(texts, [key.id for key in keys], stamps)
+
+
+@functools.lru_cache(maxsize=64)
+def _keys(stream: Stream) -> msgspec.json.Decoder:
+    key = msgspec.defstruct(
+        f"{stream.name}_key",
+        [("id", int | str), ("ordering", int | float | str)],
+        rename={"id": stream.primary_key, "ordering": stream.ordering_field},
+        gc=False,
+    )
+    return msgspec.json.Decoder(list[key])
+
+
+def _checked(stream: Stream, records: Any) -> RawRecords:
+    """The slow path: ``records`` parsed by orjson, checked record by record (raises on the first fault)."""
+    if not isinstance(records, list):
+        raise PageShapeError(f"response key {stream.response_key!r} is not a list (got {type(records).__name__})")
+    key, field = stream.primary_key, stream.ordering_field
+    ids: list[Any] = []
+    stamps: list[int] = []
+    for position, record in enumerate(records):
+        _check_record(stream, position, record)
+        try:
+            stamps.append(epoch_of(record[field]))
+        except (ValueError, TypeError) as exc:
+            raise PageShapeError(f"record {key}={record[key]!r} has no readable {field!r} ({exc!r})") from None
+        ids.append(record[key])
+    return RawRecords([orjson.dumps(record) for record in records], ids, stamps)
+
+
+def _check_record(stream: Stream, position: int, record: object) -> None:
+    """Raise ``PageShapeError`` naming what is wrong with a record, if anything."""
+    if not isinstance(record, dict):
+        raise PageShapeError(f"record #{position} is a {type(record).__name__}, not an object")
+    record_id = record.get(stream.primary_key)
+    if isinstance(record_id, bool) or not isinstance(record_id, int | str):
+        raise PageShapeError(f"record #{position} has no usable {stream.primary_key!r} (got {record_id!r})")
+    if stream.ordering_field not in record:
+        raise PageShapeError(f"record {stream.primary_key}={record_id!r} has no {stream.ordering_field!r}")
