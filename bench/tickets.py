@@ -10,9 +10,14 @@ import random
 from pathlib import Path
 from typing import Any
 
+import msgspec
+import orjson
+
 from zd_pipeline.catalogue import to_iso
+from zd_pipeline.records import RawRecords
 
 _BASE_TS = 1_700_000_000
+_SLICES = msgspec.json.Decoder(list[msgspec.Raw])
 _WORDS = ["printer", "broken", "invoice", "refund", "login", "password"]
 _WORDS += ["shipping", "delay", "urgent", "thanks", "please", "help"]
 
@@ -75,6 +80,14 @@ def ticket(ticket_id: int, version: int) -> dict[str, Any]:
     record["updated_at"] = to_iso(generated)
     record["generated_timestamp"] = generated
     return record
+
+
+def as_page(records: list[dict[str, Any]]) -> RawRecords:
+    """Generated tickets as the client hands a page over: each record's JSON text (slices of one page body, as
+    msgspec cuts them from a response; a separate ``orjson.dumps`` per record would hold ~8 kB of RSS each), its
+    id and its ordering timestamp."""
+    texts = _SLICES.decode(orjson.dumps(records))
+    return RawRecords(texts, [r["id"] for r in records], [r["generated_timestamp"] for r in records])
 
 
 def rss_mb() -> float:

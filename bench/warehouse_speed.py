@@ -36,11 +36,12 @@ from zd_pipeline.checkpoint import Checkpoint, ResumePoint
 from zd_pipeline.client import Page
 from zd_pipeline.pipeline import engine
 from zd_pipeline.pipeline.engine import StreamJob, sync_streams
+from zd_pipeline.records import RawRecords
 from zd_pipeline.warehouse import Warehouse, vacuum
 from zd_pipeline.warehouse.arrow_page import page_to_arrow
 from zd_pipeline.warehouse.connections import CATALOG
 
-from .tickets import peak_rss_mb, reset_peak_rss, rss_mb, ticket
+from .tickets import as_page, peak_rss_mb, reset_peak_rss, rss_mb, ticket
 
 __all__ = ["deferred_vacuum", "engine_upserts", "load", "measure_upsert_rate", "ticket", "upsert_pages"]
 
@@ -50,7 +51,7 @@ def load(wh: Warehouse, rows: int, *, quiet: bool = False) -> None:
     started = time.perf_counter()
     with wh.session():
         for first in range(1, rows + 1, page_size):
-            records = [ticket(i, 0) for i in range(first, min(first + page_size, rows + 1))]
+            records = as_page([ticket(i, 0) for i in range(first, min(first + page_size, rows + 1))])
             wh.apply_page(TICKETS, records, _checkpoint(first))
             if not quiet and (first - 1 + page_size) % 250_000 == 0:
                 print(f"  {first - 1 + page_size:>9,} rows loaded, RSS {rss_mb():,.0f} MB")
@@ -61,9 +62,10 @@ def load(wh: Warehouse, rows: int, *, quiet: bool = False) -> None:
 
 def upsert_pages(
     rows: int, pages: int, page_size: int, rng: random.Random, *, first_version: int = 1, first_new: int | None = None
-) -> list[list[dict[str, Any]]]:
-    """Pages of 70 % newer versions of stored tickets (ids 1..``rows``; versions from ``first_version`` on, one
-    per page) and 30 % new ids (from ``first_new``, default ``rows + 1``), generated before timing."""
+) -> list[RawRecords]:
+    """Pages (as the client hands them over: JSON text, see ``as_page``) of 70 % newer versions of stored
+    tickets (ids 1..``rows``; versions from ``first_version`` on, one per page) and 30 % new ids
+    (from ``first_new``, default ``rows + 1``), generated before timing."""
     result, next_new = [], rows + 1 if first_new is None else first_new
     for page in range(first_version - 1, first_version - 1 + pages):
         records = []
@@ -73,11 +75,11 @@ def upsert_pages(
             else:
                 records.append(ticket(next_new, page + 1))
                 next_new += 1
-        result.append(records)
+        result.append(as_page(records))
     return result
 
 
-def timed_upserts(wh: Warehouse, pages: list[list[dict[str, Any]]], label: str, *, session: bool) -> None:
+def timed_upserts(wh: Warehouse, pages: list[RawRecords], label: str, *, session: bool) -> None:
     """Apply ``pages``; the time includes opening and closing the session (its final checkpoint)."""
     started = time.perf_counter()
     written = 0
@@ -95,21 +97,19 @@ def timed_upserts(wh: Warehouse, pages: list[list[dict[str, Any]]], label: str, 
 class _PagesClient:
     """Stands in for ``ZendeskClient``: hands out pages generated beforehand, instantly."""
 
-    def __init__(self, pages: list[list[dict[str, Any]]]) -> None:
+    def __init__(self, pages: list[RawRecords]) -> None:
         self.pages = pages
 
     def iter_pages(self, stream: Stream, start: ResumePoint, end_time: int | None = None) -> Iterator[Page]:
         high_water_mark = None
         for number, records in enumerate(self.pages):
-            newest = max(r["generated_timestamp"] for r in records)
+            newest = max(records.stamps)
             high_water_mark = newest if high_water_mark is None else max(high_water_mark, newest)
             last = number == len(self.pages) - 1
             yield Page(stream.name, records, ResumePoint(start_time=number + 1), high_water_mark, last, None)
 
 
-def engine_upserts(
-    wh: Warehouse, pages: list[list[dict[str, Any]]], *, queue_bytes: int | None = None
-) -> dict[str, float]:
+def engine_upserts(wh: Warehouse, pages: list[RawRecords], *, queue_bytes: int | None = None) -> dict[str, float]:
     """Apply ``pages`` through the sync engine as a sync does; rows/s, transactions, peak RSS of that phase.
     ``queue_bytes`` overrides the engine's queue budget (a comparison only: it bounds the batches)."""
     transactions = 0
@@ -215,7 +215,7 @@ def deferred_vacuum(wh: Warehouse) -> dict[str, float]:
     return {"vacuum_seconds": seconds, "vacuum_share": share, "amortised_vacuum_seconds": seconds * share}
 
 
-def prepared_upserts(wh: Warehouse, pages: list[list[dict[str, Any]]], batch: int = 7) -> None:
+def prepared_upserts(wh: Warehouse, pages: list[RawRecords], batch: int = 7) -> None:
     """The writer alone: pages converted beforehand, applied ``batch`` at a time while holding the file, with no
     conversion competing for the GIL and the cores (the engine converts in its fetcher threads meanwhile)."""
     prepared = [wh.prepare(TICKETS, records) for records in pages]
@@ -232,7 +232,7 @@ def prepared_upserts(wh: Warehouse, pages: list[list[dict[str, Any]]], batch: in
     )
 
 
-def conversion_cost(pages: list[list[dict[str, Any]]]) -> None:
+def conversion_cost(pages: list[RawRecords]) -> None:
     started = time.perf_counter()
     for records in pages:
         page_to_arrow(TICKETS, records)
