@@ -86,8 +86,9 @@ def as_page(records: list[dict[str, Any]]) -> RawRecords:
     """Generated tickets as the client hands a page over: each record's JSON text (slices of one page body, as
     msgspec cuts them from a response; a separate ``orjson.dumps`` per record would hold ~8 kB of RSS each), its
     id and its ordering timestamp."""
-    texts = _SLICES.decode(orjson.dumps(records))
-    return RawRecords(texts, [r["id"] for r in records], [r["generated_timestamp"] for r in records])
+    body = orjson.dumps(records)
+    ids, stamps = [r["id"] for r in records], [r["generated_timestamp"] for r in records]
+    return RawRecords(_SLICES.decode(body), ids, stamps, array=body)
 
 
 def rss_mb() -> float:

@@ -25,12 +25,16 @@ class RawRecords(Sequence[dict[str, Any]]):
     ``stamps[i]`` its ordering timestamp (epoch s). Contract: the three lists have one entry per record, in page
     order; ``raw[i]`` is one JSON object (the client decoded it as one)."""
 
-    __slots__ = ("_decoded", "ids", "raw", "stamps")
+    __slots__ = ("_array", "_decoded", "ids", "raw", "stamps")
 
-    def __init__(self, raw: list[JsonText], ids: list[Hashable], stamps: list[int]) -> None:
+    def __init__(
+        self, raw: list[JsonText], ids: list[Hashable], stamps: list[int], *, array: JsonText | None = None
+    ) -> None:
+        """``array``, when given, is the JSON array text these records were cut from, exactly them in this order
+        (saves :meth:`json_array` joining them again)."""
         if not len(raw) == len(ids) == len(stamps):
             raise ValueError(f"raw, ids and stamps differ in length: {len(raw)}, {len(ids)}, {len(stamps)}")
-        self.raw, self.ids, self.stamps = raw, ids, stamps
+        self.raw, self.ids, self.stamps, self._array = raw, ids, stamps, array
         self._decoded: list[dict[str, Any] | None] | None = None
 
     def __len__(self) -> int:
@@ -69,6 +73,8 @@ class RawRecords(Sequence[dict[str, Any]]):
             [self.raw[i] for i in positions], [self.ids[i] for i in positions], [self.stamps[i] for i in positions]
         )
 
-    def json_array(self) -> bytes:
+    def json_array(self) -> JsonText:
         """The records as one JSON array text (what a decoder reads in one call)."""
-        return b"[" + b",".join(self.raw) + b"]"
+        if self._array is None:
+            self._array = b"[" + b",".join(self.raw) + b"]"
+        return self._array

@@ -43,7 +43,7 @@ def records_of(stream: Stream, records_text: msgspec.Raw) -> RawRecords:
             raise PageShapeError(
                 f"record {stream.primary_key}={key.id!r} has no readable {stream.ordering_field!r} ({exc!r})"
             ) from None
-    return RawRecords(texts, [key.id for key in keys], stamps)
+    return RawRecords(texts, [key.id for key in keys], stamps, array=records_text)
 
 
 @functools.lru_cache(maxsize=64)

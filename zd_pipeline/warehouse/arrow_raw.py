@@ -22,11 +22,21 @@ from typing import Any
 
 import msgspec
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from zd_pipeline.catalogue import Column, Stream
 from zd_pipeline.records import RawRecords
 
-from .arrow_values import CONVERSION_ERRORS, JSON, POSITION, SCALAR_TYPES, list_item_type, list_type, timestamps
+from .arrow_values import (
+    CONVERSION_ERRORS,
+    JSON,
+    POSITION,
+    SCALAR_TYPES,
+    TIMESTAMP,
+    list_item_type,
+    list_type,
+    timestamps,
+)
 from .ddl import table_columns
 
 _PYTHON_TYPES: dict[str, type] = {
@@ -98,8 +108,11 @@ def _array(column: Column, values: tuple[Any, ...]) -> pa.Array:
     type_name = column.type.upper()
     if type_name == "JSON":
         return _texts([None if value == _NULL else value for value in values])
-    if type_name == "TIMESTAMPTZ":
-        return timestamps(list(values))
+    if type_name == "TIMESTAMPTZ":  # text or None here: Arrow parses it unless a value is naive or odd
+        try:
+            return pc.cast(pa.array(values, pa.string()), TIMESTAMP)
+        except pa.ArrowInvalid:
+            return timestamps(list(values))
     arrow_type = SCALAR_TYPES.get(type_name) or list_type(type_name)
     return pa.array(values, arrow_type)
 
@@ -107,9 +120,10 @@ def _array(column: Column, values: tuple[Any, ...]) -> pa.Array:
 def _texts(texts: list[Any]) -> pa.Array:
     """JSON texts (None stays NULL) as Arrow's JSON type: one join and the offsets, no per-value copy."""
     present = [text for text in texts if text is not None]
-    offsets = array.array("q", [0])
-    offsets.extend(itertools.accumulate(0 if text is None else len(text) for text in texts))
     null_count = len(texts) - len(present)
+    lengths = map(len, texts) if not null_count else (0 if text is None else len(text) for text in texts)
+    offsets = array.array("q", [0])
+    offsets.extend(itertools.accumulate(lengths))
     validity = pa.array([text is not None for text in texts], pa.bool_()).buffers()[1] if null_count else None
     storage = pa.LargeStringArray.from_buffers(
         len(texts), pa.py_buffer(offsets), pa.py_buffer(b"".join(present)), validity, null_count

@@ -88,3 +88,13 @@ _TICKET_FIELDS = st.sampled_from(
 def test_any_field_values_give_the_same_table_on_both_paths(changes: list[dict[str, Any]]) -> None:
     records = [ticket(n, BASE + n, **fields) for n, fields in enumerate(changes)]
     assert page_to_arrow(TICKETS, as_raw(TICKETS, records)).equals(page_to_arrow(TICKETS, records))
+
+
+def test_records_cut_from_an_array_decode_that_array_and_a_selection_joins_its_own() -> None:
+    records = [ticket(1, BASE), ticket(2, BASE + 1), ticket(3, BASE + 2)]
+    array = orjson.dumps(records)
+    page = RawRecords([orjson.dumps(r) for r in records], [1, 2, 3], [BASE, BASE + 1, BASE + 2], array=array)
+    assert page.json_array() is array
+    picked = page.select([0, 2])
+    assert orjson.loads(picked.json_array()) == [records[0], records[2]]
+    assert page_to_arrow(TICKETS, picked).equals(page_to_arrow(TICKETS, [records[0], records[2]]))
