@@ -64,7 +64,8 @@ def machine() -> dict[str, str]:
         total_kb = int(meminfo.read_text().split("MemTotal:")[1].split()[0])
         ram = f"{total_kb / 1024 / 1024:.1f} GiB"
     versions = ", ".join(
-        f"{name} {metadata.version(name)}" for name in ("dagster", "duckdb", "pyarrow", "httpx", "orjson", "uvicorn")
+        f"{name} {metadata.version(name)}"
+        for name in ("dagster", "duckdb", "pyarrow", "httpx", "orjson", "msgspec", "uvicorn")
     )
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     return {

@@ -33,7 +33,9 @@ from zd_pipeline.records import RawRecords
 class Page:
     """One page of an export iteration.
 
-    - ``records``: new records in export order, without repeats of earlier pages of this iteration.
+    - ``records``: new records in export order, without repeats of earlier pages of this iteration: a
+      :class:`~zd_pipeline.records.RawRecords` (each record's JSON text with its id and ordering timestamp; a
+      sequence of dicts decoded when indexed), or an empty list when no request was needed.
     - ``resume``: where to continue after this page. Commit it with the records: resuming from it re-reads at
       most this page and skips nothing.
     - ``high_water_mark``: the newest ordering timestamp (epoch s) of all records yielded so far, or ``None``.

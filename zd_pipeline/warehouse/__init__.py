@@ -1,6 +1,7 @@
 """The DuckDB warehouse: applies pages of Zendesk records to typed tables, exactly and atomically.
 
-Knows nothing of HTTP or Dagster: it takes pages of records (plain dicts as Zendesk's JSON gives them) for a
+Knows nothing of HTTP or Dagster: it takes pages of records (plain dicts as Zendesk's JSON gives them, or the
+records' JSON text as :class:`~zd_pipeline.records.RawRecords`, which the client hands over) for a
 catalogue :class:`~zd_pipeline.catalogue.Stream` and a :class:`~zd_pipeline.checkpoint.Checkpoint`, and applies both
 in one transaction.
 
@@ -23,7 +24,8 @@ Design summary (copied into the README):
   duplicates are resolved first (newest ordering timestamp, ties → last in the page / later page);
   an UPSERT stream's stored row is replaced only by a newer record, or an equally new one with different content.
   An old backfill never overwrites newer state, and the same page twice writes nothing. APPEND streams insert or
-  ignore by id. Each page is converted to Arrow column by column (orjson for JSON); the batch is merged by one
+  ignore by id. Each page is converted to Arrow column by column (msgspec decodes only the typed columns of
+  ``RawRecords`` and their text is ``_raw``; dicts go through orjson); the batch is merged by one
   join (stored timestamps and rowids), a delete by rowid and one ``INSERT ... SELECT`` from Arrow.
 - **Checkpoints** (``_sync_state``: stream, window_start, window_end, resume, high_water_mark, complete,
   updated_at) are written in the write's transaction (a batch stores its last page's), so a process killed at any

@@ -9,7 +9,8 @@ VARCHAR columns take the value's JSON text instead — and stays intact in ``_ra
 
 Every column arrives in DuckDB already in its type, so the merge SQL casts nothing: TIMESTAMPTZ columns are parsed
 from ISO-8601 strings by Arrow (epoch integers are converted to ISO first; naive strings are taken as UTC), JSON
-columns and ``_raw`` are serialised with orjson into Arrow's JSON extension type, which DuckDB imports as JSON.
+columns and ``_raw`` are serialised with orjson into Arrow's JSON extension type, which DuckDB imports as JSON
+(records given as text, :class:`RawRecords`, keep their own text: see :mod:`.arrow_raw`).
 Catalogue types with no Arrow mapping here are shipped as text and ``TRY_CAST`` in SQL (see ``sql_expression``).
 """
 
