@@ -46,10 +46,13 @@ from typing import Any
 
 from dagster._core.events import ASSET_EVENTS
 from dagster._core.events.log import EventLogEntry
+from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
+from dagster._core.storage.event_log.schema import AssetCheckExecutionsTable, AssetKeyTable, SqlEventLogStorageTable
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 from dagster._core.storage.sql import create_engine
 from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
-from dagster._serdes import ConfigurableClassData
+from dagster._serdes import ConfigurableClassData, serialize_value
+from sqlalchemy import exc as db_exc
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
 
@@ -136,19 +139,60 @@ class BatchingSqliteEventLogStorage(SqliteEventLogStorage):
         self._store_asset_events(group)
 
     def _store_asset_events(self, events: Sequence[EventLogEntry]) -> None:
-        """What ``store_event`` writes for each of ``events`` (all asset events), in two transactions per run."""
+        """What ``store_event`` writes for each of ``events`` (all asset events), in two transactions per run:
+        each event serialised once for both databases, one statement for many rows."""
         if not events:
             return
+        rows = [self._event_to_row(event) for event in events]
         for run_id in dict.fromkeys(event.run_id for event in events):
             with self.run_connection(run_id) as conn:
-                for event in events:
-                    if event.run_id == run_id:
-                        conn.execute(self.prepare_insert_event(event))
+                conn.execute(SqlEventLogStorageTable.insert(), [row for row in rows if row["run_id"] == run_id])
         with self.index_transaction() as conn:
-            ids = [conn.execute(self.prepare_insert_event(event)).inserted_primary_key[0] for event in events]
+            insert = SqlEventLogStorageTable.insert().returning(
+                SqlEventLogStorageTable.c.id, sort_by_parameter_order=True
+            )
+            ids = [row[0] for row in conn.execute(insert, rows)]
             self._store_asset_event_tags(conn, events, ids)
-            for event, event_id in zip(events, ids, strict=True):
-                self._store_asset_event(conn, event, event_id)
+            self._store_asset_keys(conn, events, ids)
+
+    def _store_asset_keys(self, conn: Connection, events: Sequence[EventLogEntry], ids: Sequence[int]) -> None:
+        """The asset table's rows as Dagster's ``_store_asset_event`` leaves them after each event in turn, with
+        one write per asset: an event overwrites the columns it sets, and every event of a kind sets the same
+        columns, so each column ends with the value of the last event of a kind that sets it. Only the last
+        event of each (asset, kind) is therefore serialised, and they are merged in the batch's order."""
+        last: dict[tuple[str, str], int] = {}
+        for position, event in enumerate(events):
+            dagster_event = event.get_dagster_event()
+            last[(dagster_event.asset_key.to_string(), dagster_event.event_type_value)] = position
+        indexed = self._has_asset_key_index_cols_on_connection(conn)
+        merged: dict[str, dict[str, Any]] = {}
+        for position in sorted(last.values()):
+            event = events[position]
+            values = self._get_asset_entry_values(event, ids[position], indexed)
+            if values:
+                merged.setdefault(event.get_dagster_event().asset_key.to_string(), {}).update(values)
+        for asset_key, values in merged.items():
+            try:
+                conn.execute(AssetKeyTable.insert().values(asset_key=asset_key, **values))
+            except db_exc.IntegrityError:
+                conn.execute(AssetKeyTable.update().values(**values).where(AssetKeyTable.c.asset_key == asset_key))
+
+    def _store_asset_check_evaluation_planned(self, event: EventLogEntry, event_id: int | None) -> None:
+        """Dagster's rows (one per partition of the planned check), with the event serialised once instead of
+        once per partition and one statement for them all."""
+        planned = event.get_dagster_event().event_specific_data
+        keys = planned.partitions_subset.get_partition_keys() if planned.partitions_subset else [None]
+        row = {
+            "asset_key": planned.asset_key.to_string(),
+            "check_name": planned.check_name,
+            "run_id": event.run_id,
+            "execution_status": AssetCheckExecutionRecordStatus.PLANNED.value,
+            "evaluation_event": serialize_value(event),
+            "evaluation_event_timestamp": self._event_insert_timestamp(event),
+            "evaluation_event_storage_id": event_id,
+        }
+        with self.index_connection() as conn:
+            conn.execute(AssetCheckExecutionsTable.insert(), [{**row, "partition": key} for key in keys])
 
     def dispose(self) -> None:
         super().dispose()

@@ -79,6 +79,19 @@ def _what_was_stored(instance: dg.DagsterInstance, run_id: str) -> dict[str, obj
         latest = instance.get_latest_materialization_event(key)
         found[f"{key} latest"] = None if latest is None else latest.asset_materialization.partition
         found[f"{key} run of latest"] = None if latest is None else latest.run_id == run_id
+        (record,) = instance.get_asset_records([key]) or [None]
+        entry = None if record is None else record.asset_entry
+        found[f"{key} asset row"] = (
+            None
+            if entry is None
+            else (
+                entry.last_materialization_storage_id,
+                entry.last_run_id == run_id,
+                entry.last_materialization and entry.last_materialization.dagster_event.partition,
+            )
+        )
+    history = instance.event_log_storage.get_asset_check_execution_history(no_duplicates.check_key, limit=100)
+    found["check executions"] = sorted((str(r.partition), r.status.value, r.run_id == run_id) for r in history)
     return found
 
 
