@@ -91,6 +91,17 @@ class Stream:
         """Table name in the account's schema: the stream's name."""
         return self.name
 
+    @property
+    def typed_columns(self) -> tuple[Column, ...]:
+        """The record fields with a column of their own: the catalogue's columns, the primary key typed
+        ``id_type`` whatever its entry says (ids keep the API's type) and first if no entry names it."""
+        typed = tuple(
+            Column(c.name, self.id_type, c.description) if c.name == self.primary_key else c for c in self.columns
+        )
+        if self.primary_key not in {c.name for c in typed}:
+            typed = (Column(self.primary_key, self.id_type), *typed)
+        return typed
+
     def path_for(self, pagination: Pagination) -> str:
         """The export path for a pagination kind; raises ``ValueError`` if the stream has no such export."""
         if pagination is Pagination.CURSOR:

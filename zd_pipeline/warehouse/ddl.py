@@ -57,16 +57,9 @@ def qualified(schema: str, table: str) -> str:
 
 
 def table_columns(stream: Stream) -> tuple[Column, ...]:
-    """Every column of the stream's table in order: the catalogue's, then the bookkeeping ones.
-
-    The primary key column takes ``stream.id_type`` whatever the catalogue entry says, so ids keep the API's type.
-    """
-    typed = tuple(
-        Column(c.name, stream.id_type, c.description) if c.name == stream.primary_key else c for c in stream.columns
-    )
-    if stream.primary_key not in {c.name for c in typed}:
-        typed = (Column(stream.primary_key, stream.id_type), *typed)
-    return (*typed, *META_COLUMNS)
+    """Every column of the stream's table in order: the catalogue's (``Stream.typed_columns``), then the
+    bookkeeping ones."""
+    return (*stream.typed_columns, *META_COLUMNS)
 
 
 def create_table_sql(schema: str, stream: Stream) -> str:
