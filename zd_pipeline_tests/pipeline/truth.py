@@ -8,7 +8,7 @@ from zd_pipeline.warehouse import Warehouse
 
 
 def table_state(warehouse: Warehouse, stream_name: str, start: int | None = None, end: int | None = None) -> dict:
-    """``{id: (ordering ts, deleted)}`` of the table, optionally within ``[start, end)``."""
+    """``{id: (ordering ts, deleted, the whole record from _raw)}`` of the table, optionally within ``[start, end)``."""
     stream = STREAMS[stream_name]
     where = "" if start is None else f"WHERE _ordering_ts >= {int(start)} AND _ordering_ts < {int(end)}"
     with warehouse.read() as con:
@@ -16,7 +16,7 @@ def table_state(warehouse: Warehouse, stream_name: str, start: int | None = None
             f'SELECT id, _ordering_ts, _deleted, _raw FROM "{warehouse.schema}"."{stream.table}" {where}'
         ).fetchall()
     assert len(rows) == len({row[0] for row in rows}), f"{stream_name}: duplicate ids"
-    return {row[0]: (row[1], bool(row[2]), orjson.loads(row[3])[stream.primary_key]) for row in rows}
+    return {row[0]: (row[1], bool(row[2]), orjson.loads(row[3])) for row in rows}
 
 
 def truth_state(simulator: Simulator, stream_name: str, start: int | None = None, end: int | None = None) -> dict:
@@ -27,7 +27,7 @@ def truth_state(simulator: Simulator, stream_name: str, start: int | None = None
         r[stream.primary_key]: (
             stream.ordering_epoch(r),
             tombstone is not None and r.get(tombstone.field) == tombstone.value,
-            r[stream.primary_key],
+            r,
         )
         for r in records
     }
@@ -36,14 +36,15 @@ def truth_state(simulator: Simulator, stream_name: str, start: int | None = None
 def assert_matches_truth(
     warehouse: Warehouse, simulator: Simulator, stream_name: str, start: int | None = None, end: int | None = None
 ) -> int:
-    """Every record of the truth is in the table with its newest version, and nothing else; returns the count."""
+    """Every record of the truth is in the table with its newest version (``_raw`` equal to the record, field for
+    field), and nothing else; returns the count."""
     got = table_state(warehouse, stream_name, start, end)
     expected = truth_state(simulator, stream_name, start, end)
     missing = expected.keys() - got.keys()
     extra = got.keys() - expected.keys()
-    stale = [k for k in expected.keys() & got.keys() if got[k] != expected[k]]
+    stale = [k for k in expected.keys() & got.keys() if got[k] != expected[k]]  # stale or altered
     assert not missing and not extra and not stale, (
         f"{stream_name}: {len(missing)} missing, {len(extra)} extra, {len(stale)} stale "
-        f"(e.g. {sorted(missing)[:3]} {sorted(extra)[:3]} {stale[:3]})"
+        f"(e.g. {sorted(missing)[:3]} {sorted(extra)[:3]} {sorted(stale)[:3]})"
     )
     return len(expected)
