@@ -133,13 +133,9 @@ class ZendeskClient:
         while True:
             body, sent_url = self._fetcher.get(PageRequest(stream.name, path, url, params), page_size)
             try:
-                records = _records_text(stream, body)
-                fields = {
-                    name: orjson.loads(memoryview(text)) for name, text in body.items() if name != stream.response_key
-                }
-                records = records_of(stream, records)
+                records = records_of(stream, _records_text(stream, body))
                 step = paginator.advance(
-                    fields,
+                    _fields(stream, body),
                     params,
                     self._clock.now(),
                     lambda link, at=sent_url: self._fetcher.check_same_origin(link, stream=stream.name, current_url=at),
@@ -192,6 +188,11 @@ class _EndBound:
         if passed or (step.next_params is None and self.dropped):
             step = Step(None, ResumePoint(start_time=self.end_time), True)
         return records, step
+
+
+def _fields(stream: Stream, body: dict[str, msgspec.Raw]) -> dict[str, Any]:
+    """The page's other top-level fields (pagination, counts), parsed: small values the paginators read."""
+    return {name: orjson.loads(memoryview(text)) for name, text in body.items() if name != stream.response_key}
 
 
 def _records_text(stream: Stream, body: dict[str, msgspec.Raw]) -> msgspec.Raw:
