@@ -1,7 +1,7 @@
 """How pyarrow is set up in a process that converts pages: no pandas import, the system allocator.
 
 Both cut a sync's memory (figure 6 of ``bench/``) without changing what pyarrow computes. :func:`install` runs
-when :mod:`.arrow_page` is imported.
+when :mod:`.arrow_values` is imported (by both page conversions).
 
 **pandas.** pyarrow's first conversion from Python objects (``pa.array``, ``Table.from_pylist``, even
 ``pa.scalar``) asks its pandas shim (``pyarrow.lib._pandas_api``) whether pandas is installed, and the shim finds
