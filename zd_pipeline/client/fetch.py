@@ -212,7 +212,7 @@ class Fetcher:
 
     def _send_once(self, url: str, stream: str) -> dict[str, msgspec.Raw]:
         try:
-            response = self._http.get(url, headers={"Authorization": self._authorization})
+            response = _unbound(self._http.get(url, headers={"Authorization": self._authorization}))
         except httpx.TimeoutException as exc:
             self._stats.add(stream, "timeouts")
             raise _Transient(f"timed out after {self._config.timeout}s ({type(exc).__name__})", timeout=True) from None
@@ -248,6 +248,17 @@ class Fetcher:
             raise InvalidResponseError(f"expected a JSON object, got {kind}", stream=stream, url=url) from None
         except msgspec.DecodeError:
             raise _Transient(f"truncated or invalid JSON body ({len(response.content)} bytes)") from None
+
+
+def _unbound(response: httpx.Response) -> httpx.Response:
+    """``response`` (body read, stream closed) without its reference cycle.
+
+    httpx 0.28 binds each response's stream back to the response (``BoundSyncStream._response``), a cycle that only
+    Python's cyclic garbage collector frees, with the ~1 MB body of an export page inside (encode/httpx#3733). The
+    closed stream is swapped for a plain one over the same bytes, so the page is freed as soon as it is dropped.
+    """
+    response.stream = httpx.ByteStream(response.content)
+    return response
 
 
 def _retry_after(response: httpx.Response) -> float | None:

@@ -188,3 +188,24 @@ def test_same_origin_means_scheme_host_and_port(link: str) -> None:
     same = fetcher.check_same_origin("https://ACME.zendesk.com:443/x?cursor=1", stream="organizations", current_url="u")
     assert same.host == "acme.zendesk.com"
     assert fetcher.check_same_origin("/api/v2/x", stream="organizations", current_url="u").host == "acme.zendesk.com"
+
+
+def test_a_read_response_is_freed_by_reference_counting_alone() -> None:
+    """httpx 0.28 binds a response's stream back to the response; the fetcher breaks that cycle, so a page's body
+    is freed as soon as the page is dropped, not at the next cyclic collection (without ``_unbound`` the response
+    below stays alive)."""
+    import gc
+    import weakref
+
+    from zd_pipeline.client.fetch import _unbound
+
+    with httpx.Client(transport=httpx.MockTransport(lambda request: httpx.Response(200, json=OK))) as client:
+        gc.disable()
+        try:
+            response = _unbound(client.get("https://acme.zendesk.com/x"))
+            assert parsed(msgspec.json.decode(response.content, type=dict[str, msgspec.Raw])) == OK
+            unbound = weakref.ref(response)
+            del response
+            assert unbound() is None
+        finally:
+            gc.enable()
