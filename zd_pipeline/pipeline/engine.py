@@ -15,6 +15,8 @@ benchmarks all call it). Its contract:
   (no added latency) and never larger than the queue, so memory stays bounded. The writer keeps the file between
   its writes (``Warehouse.holding``) and lets it go when no page has come for :data:`IDLE_SECONDS` (a
   rate-limited sync waits for Zendesk most of the time: users' SQL gets in meanwhile) and at the end.
+- While it runs, Python's cyclic collector skips the objects that existed before (:mod:`.collector`): a full
+  collection no longer walks Dagster's few million objects again and again.
 - A failing stream does not stop the others; its error is reported in its result and every page it committed
   stays committed. A failing write (say, the DuckDB file is locked) stops every fetcher and is raised.
 """
@@ -33,6 +35,7 @@ from zd_pipeline.checkpoint import Checkpoint, ResumePoint
 from zd_pipeline.client import Page, ZendeskClient
 from zd_pipeline.warehouse import PageResult, PreparedPage, Warehouse
 
+from .collector import old_objects_frozen
 from .handoff import Handoff
 
 QUEUE_BYTES = 16 * 2**20  # converted pages waiting for the writer, all streams together (see handoff)
@@ -101,7 +104,7 @@ def sync_streams(
     for thread in threads:
         thread.start()
     try:
-        with warehouse.holding():
+        with old_objects_frozen(), warehouse.holding():
             _write_all(warehouse, {job.stream.name: job for job in jobs}, results, handoff, on_page)
     finally:
         stop.set()
