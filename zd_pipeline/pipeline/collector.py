@@ -3,7 +3,8 @@
 A sync allocates millions of short-lived container objects (the tuples and lists its columns are built from,
 Dagster's events) and frees them by reference count. They still count towards the collector's thresholds, and
 every so often a full collection walks every tracked object of the process: Dagster's modules, definitions and
-instance included, a few million objects, none of which is garbage.
+instance included (~140,000 objects once the code location is imported, more once a run is up), none of
+which is garbage.
 
 :func:`old_objects_frozen` freezes what exists when a sync starts (``gc.freeze``: moved to a permanent generation
 that collections skip) and unfreezes it when the sync ends. Garbage made during the sync is collected as before;

@@ -16,7 +16,7 @@ benchmarks all call it). Its contract:
   its writes (``Warehouse.holding``) and lets it go when no page has come for :data:`IDLE_SECONDS` (a
   rate-limited sync waits for Zendesk most of the time: users' SQL gets in meanwhile) and at the end.
 - While it runs, Python's cyclic collector skips the objects that existed before (:mod:`.collector`): a full
-  collection no longer walks Dagster's few million objects again and again.
+  collection no longer walks Dagster's hundreds of thousands of objects again and again.
 - A failing stream does not stop the others; its error is reported in its result and every page it committed
   stays committed. A failing write (say, the DuckDB file is locked) stops every fetcher and is raised.
 """
