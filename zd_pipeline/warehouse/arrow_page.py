@@ -33,10 +33,12 @@ from .arrow_values import (
     POSITION,
     SCALAR_TYPES,
     TEXT_CAST_TYPES,
+    joined_json_texts,
     json_texts_array,
     list_item_type,
     list_type,
     timestamps,
+    tombstones,
 )
 from .ddl import quote, table_columns
 from .errors import BadRecordError
@@ -69,9 +71,10 @@ def page_to_arrow(stream: Stream, records: Sequence[Record]) -> pa.Table:
             arrays[column.name] = plain[column.name]
         elif not column.name.startswith("_"):
             arrays[column.name] = _column(column, [r.get(column.name) for r in records])
-    arrays["_raw"] = _json_texts(records) if raw is None else json_texts_array(raw, len(raw))
+    arrays["_raw"] = _json_texts(records) if raw is None else joined_json_texts(raw)
     arrays["_ordering_ts"] = pa.array(ordering, pa.int64())
-    arrays["_deleted"] = pa.array(_tombstones(stream, records), pa.bool_())
+    field = stream.tombstone.field if stream.tombstone else None
+    arrays["_deleted"] = pa.array(tombstones(stream, (r.get(field) for r in records), len(records)), pa.bool_())
     return pa.table(arrays)
 
 
@@ -152,14 +155,6 @@ def _ordering(stream: Stream, records: Sequence[Record]) -> list[int]:
             f"{problem} ({stream.ordering_format.value} timestamp expected); the page was not written"
         ) from None
     raise AssertionError("unreachable: ordering failed but every record parsed")  # pragma: no cover
-
-
-def _tombstones(stream: Stream, records: Sequence[Record]) -> list[bool]:
-    if stream.tombstone is None:
-        return [False] * len(records)
-    field, value = stream.tombstone.field, stream.tombstone.value
-    kind = type(value)
-    return [type(v) is kind and v == value for v in (r.get(field) for r in records)]
 
 
 def _column(column: Column, values: list[Any]) -> pa.Array:

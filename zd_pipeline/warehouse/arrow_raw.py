@@ -15,8 +15,6 @@ its lenient rules and precise errors. ``_ordering_ts`` comes from ``RawRecords.s
 
 from __future__ import annotations
 
-import array
-import itertools
 from typing import Any
 
 import msgspec
@@ -28,12 +26,13 @@ from zd_pipeline.records import NULL, RawRecords, row_codec
 
 from .arrow_values import (
     CONVERSION_ERRORS,
-    JSON,
     POSITION,
     SCALAR_TYPES,
     TIMESTAMP,
+    joined_json_texts,
     list_type,
     timestamps,
+    tombstones,
 )
 
 
@@ -52,16 +51,17 @@ def raw_page_to_arrow(stream: Stream, records: RawRecords) -> pa.Table | None:
             arrays[column.name] = _array(column, column_values)
     except (msgspec.ValidationError, *CONVERSION_ERRORS):
         return None
-    arrays["_raw"] = _texts(records.raw)
+    arrays["_raw"] = joined_json_texts(records.raw)
     arrays["_ordering_ts"] = pa.array(records.stamps, pa.int64())
-    arrays["_deleted"] = pa.array(_tombstones(stream, codec.columns, values, len(records)), pa.bool_())
+    deleted = tombstones(stream, _tombstone_values(stream, codec.columns, values), len(records))
+    arrays["_deleted"] = pa.array(deleted, pa.bool_())
     return pa.table(arrays)
 
 
 def _array(column: Column, values: tuple[Any, ...]) -> pa.Array:
     type_name = column.type.upper()
     if type_name == "JSON":
-        return _texts([None if value == NULL else value for value in values])
+        return joined_json_texts([None if value == NULL else value for value in values])
     if type_name == "TIMESTAMPTZ":  # text or None here: Arrow parses it unless a value is naive or odd
         try:
             return pc.cast(pa.array(values, pa.string()), TIMESTAMP)
@@ -71,25 +71,8 @@ def _array(column: Column, values: tuple[Any, ...]) -> pa.Array:
     return pa.array(values, arrow_type)
 
 
-def _texts(texts: list[Any]) -> pa.Array:
-    """JSON texts (None stays NULL) as Arrow's JSON type: one join and the offsets, no per-value copy."""
-    present = [text for text in texts if text is not None]
-    null_count = len(texts) - len(present)
-    lengths = map(len, texts) if not null_count else (0 if text is None else len(text) for text in texts)
-    offsets = array.array("q", [0])
-    offsets.extend(itertools.accumulate(lengths))
-    validity = pa.array([text is not None for text in texts], pa.bool_()).buffers()[1] if null_count else None
-    storage = pa.LargeStringArray.from_buffers(
-        len(texts), pa.py_buffer(offsets), pa.py_buffer(b"".join(present)), validity, null_count
-    )
-    return pa.ExtensionArray.from_storage(JSON, storage)
-
-
-def _tombstones(stream: Stream, columns: tuple[Column, ...], values: list[tuple[Any, ...]], count: int) -> list[bool]:
-    """As :func:`.arrow_page._tombstones`, from the tombstone field's decoded column (checked to be one)."""
-    if stream.tombstone is None or not count:
-        return [False] * count
-    field, value = stream.tombstone.field, stream.tombstone.value
-    kind = type(value)
-    found = values[next(i for i, c in enumerate(columns) if c.name == field)]
-    return [type(v) is kind and v == value for v in found]
+def _tombstone_values(stream: Stream, columns: tuple[Column, ...], values: list[tuple[Any, ...]]) -> tuple[Any, ...]:
+    """The decoded column of the stream's tombstone field (checked to be one), or ``()`` without a tombstone."""
+    if stream.tombstone is None:
+        return ()
+    return values[[c.name for c in columns].index(stream.tombstone.field)]

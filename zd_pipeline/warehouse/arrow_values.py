@@ -4,14 +4,15 @@
 from __future__ import annotations
 
 import array
-from collections.abc import Iterable
+import itertools
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from zd_pipeline.catalogue import to_iso
+from zd_pipeline.catalogue import Stream, to_iso
 
 from . import arrow_setup
 
@@ -47,8 +48,8 @@ def list_type(type_name: str) -> pa.DataType:
 def json_texts_array(texts: Iterable[bytes | None], count: int) -> pa.Array:
     """``count`` JSON texts (None stays NULL) as Arrow's JSON type, which DuckDB takes as JSON unparsed.
 
-    Gathered into one growing buffer: retaining a thousand separate ``bytes`` objects costs several times more
-    than serialising them.
+    Gathered into one growing buffer as they come: retaining a thousand separate ``bytes`` objects (orjson's
+    output, say) costs several times more than serialising them.
     """
     data = bytearray()
     offsets = array.array("q", [0])
@@ -59,7 +60,23 @@ def json_texts_array(texts: Iterable[bytes | None], count: int) -> pa.Array:
             data += text
         flag(text is not None)
         append(len(data))
-    null_count = count - sum(valid)
+    return _json_array(count, offsets, data, valid)
+
+
+def joined_json_texts(texts: Sequence[Any]) -> pa.Array:
+    """As :func:`json_texts_array`, for texts that exist already (slices of a response body): one join, no
+    per-value copy."""
+    offsets = array.array("q", [0])
+    if None in texts:
+        offsets.extend(itertools.accumulate(0 if text is None else len(text) for text in texts))
+        present = [text for text in texts if text is not None]
+        return _json_array(len(texts), offsets, b"".join(present), [text is not None for text in texts])
+    offsets.extend(itertools.accumulate(map(len, texts)))
+    return _json_array(len(texts), offsets, b"".join(texts), None)
+
+
+def _json_array(count: int, offsets: array.array, data: Any, valid: list[bool] | None) -> pa.Array:
+    null_count = 0 if valid is None else count - sum(valid)
     storage = pa.LargeStringArray.from_buffers(
         count,
         pa.py_buffer(offsets),
@@ -68,6 +85,16 @@ def json_texts_array(texts: Iterable[bytes | None], count: int) -> pa.Array:
         null_count,
     )
     return pa.ExtensionArray.from_storage(JSON, storage)
+
+
+def tombstones(stream: Stream, values: Iterable[Any], count: int) -> list[bool]:
+    """Whether each record is a tombstone, from its values of the stream's tombstone field (``count`` of them):
+    the value must equal the tombstone's and have its type (``0`` is not ``False``)."""
+    if stream.tombstone is None:
+        return [False] * count
+    value = stream.tombstone.value
+    kind = type(value)
+    return [type(v) is kind and v == value for v in values]
 
 
 def timestamps(values: list[Any]) -> pa.Array:
