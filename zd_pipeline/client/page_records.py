@@ -8,7 +8,7 @@ orjson cost more than half the client's CPU per ticket (6.3 µs of a page's ~7);
 (``/tmp`` script on simulator pages, stop 17). Records are decoded into dicts only if someone indexes them.
 
 Anything the fast pass refuses (a record that is not an object, an id that is neither an integer nor a string, a
-missing or null ordering field) is read again with orjson, and :func:`_check_records` says precisely what is
+missing or null ordering field) is read again with orjson, and :func:`_check_record` says precisely what is
 wrong, exactly as before this fast path existed.
 """
 
@@ -35,16 +35,15 @@ def records_of(stream: Stream, records_text: msgspec.Raw) -> RawRecords:
         texts = _TEXTS.decode(records_text)
     except msgspec.ValidationError:
         return _checked(stream, orjson.loads(memoryview(records_text)))
-    rows = _rows(stream, records_text)
-    if rows is not None:
-        codec = row_codec(stream)
-        ids, values = list(map(codec.id_of, rows)), list(map(codec.ordering_of, rows))
+    typed = _typed(stream, records_text)
+    if typed is not None:
+        rows, ids, values = typed
     else:
         try:
             keys = _keys(stream).decode(records_text)
         except msgspec.ValidationError:
             return _checked(stream, orjson.loads(memoryview(records_text)))
-        ids, values = [key.id for key in keys], [key.ordering for key in keys]
+        rows, ids, values = None, [key.id for key in keys], [key.ordering for key in keys]
     stamps: list[int] = []
     append = stamps.append
     for record_id, value in zip(ids, values, strict=True):
@@ -57,10 +56,10 @@ def records_of(stream: Stream, records_text: msgspec.Raw) -> RawRecords:
     return RawRecords(texts, ids, stamps, array=records_text, rows=rows)
 
 
-def _rows(stream: Stream, records_text: msgspec.Raw) -> list[Any] | None:
-    """The records decoded by the stream's :class:`RowCodec` (the warehouse builds its columns from them), or
-    ``None`` when that decoding refuses a value, or a record lacks its ordering value: the key pass then reads
-    ids and ordering values alone, and reports a missing one precisely."""
+def _typed(stream: Stream, records_text: msgspec.Raw) -> tuple[list[Any], list[Any], list[Any]] | None:
+    """The records decoded by the stream's :class:`RowCodec` (the warehouse builds its columns from them), with
+    their ids and ordering values; ``None`` when that decoding refuses a value, or a record lacks its ordering
+    value: the key pass then reads ids and ordering values alone, and reports a missing one precisely."""
     codec = row_codec(stream)
     if codec is None or codec.ordering_of is None:
         return None
@@ -68,8 +67,10 @@ def _rows(stream: Stream, records_text: msgspec.Raw) -> list[Any] | None:
         rows = codec.decoder.decode(records_text)
     except msgspec.ValidationError:
         return None
-    ordering_of = codec.ordering_of
-    return None if any(ordering_of(row) is None for row in rows) else rows
+    values = list(map(codec.ordering_of, rows))
+    if any(value is None for value in values):
+        return None
+    return rows, list(map(codec.id_of, rows)), values
 
 
 @functools.lru_cache(maxsize=64)
