@@ -24,6 +24,9 @@ index) took ~0.5 s per 1,000 tickets.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -102,11 +105,8 @@ def _stored(con: duckdb.DuckDBPyConnection, table: str, key: str, page: pa.Table
         f"SELECT k.{POSITION} AS pos, t._ordering_ts AS ts, t.rowid AS rid "
         f"FROM {_KEYS} k JOIN {table} t ON t.{name} = k.{name}"
     )
-    con.register(_KEYS, page.select([key, POSITION]))
-    try:
+    with registered(con, _KEYS, page.select([key, POSITION])):
         found = con.sql(sql).to_arrow_table()
-    finally:
-        con.unregister(_KEYS)
     where = pc.index_in(page.column(POSITION).combine_chunks(), value_set=found.column("pos").combine_chunks())
     return _take(found.column("ts"), where), _take(found.column("rid"), where)
 
@@ -120,11 +120,8 @@ def _raw_differs(
     """
     rowids = pc.filter(stored_rowid, tie)
     sql = f"SELECT rowid AS rid, _raw::VARCHAR AS raw FROM {table} WHERE rowid IN (SELECT rid FROM {_ROWIDS})"
-    con.register(_ROWIDS, pa.table({"rid": rowids}))
-    try:
+    with registered(con, _ROWIDS, pa.table({"rid": rowids})):
         found = con.sql(sql).to_arrow_table()
-    finally:
-        con.unregister(_ROWIDS)
     stored_raw = _take(found.column("raw"), pc.index_in(rowids, value_set=found.column("rid").combine_chunks()))
     incoming = pc.filter(_storage(page.column("_raw")), tie)
     differs_at_ties = pc.fill_null(pc.not_equal(incoming, stored_raw.cast(pa.large_string())), True)
@@ -149,8 +146,22 @@ def _with_registered(
     parameters: list[object] | None = None,
 ) -> list[tuple]:
     """Run ``sql`` with ``table`` visible as ``name``; its rows."""
+    with registered(con, name, table):
+        return con.execute(sql, parameters or []).fetchall()
+
+
+@contextmanager
+def registered(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> Iterator[None]:
+    """``table`` visible to ``con``'s SQL as ``name`` inside the block.
+
+    When the block fails, DuckDB has aborted the transaction and unregistering fails too ("Current transaction is
+    aborted"); that second error is dropped so the first one (say, out of memory) is what the caller reports.
+    """
     con.register(name, table)
     try:
-        return con.execute(sql, parameters or []).fetchall()
-    finally:
-        con.unregister(name)
+        yield
+    except BaseException:
+        with suppress(duckdb.Error):
+            con.unregister(name)
+        raise
+    con.unregister(name)
