@@ -17,14 +17,17 @@ Per stream (one multi-check each, subsettable, run after every materialization o
   instead of failing because nothing is wrong with the events themselves.
 
 All checks read through ``Warehouse.read()`` (short read-only connections) and fail with a clear message when the
-table does not exist yet. Their connection is capped at :data:`CHECKS_MEMORY_LIMIT`: the duplicate-id and orphan
-queries hash every id, so uncapped they grew with the table (+77 MB for 1,000,000 tickets, the peak of a whole
-tickets sync at that size); under 32 MB the duplicate-id query took the same 0.07 s and +40 MB. The SQL lives in
+table does not exist yet. Their connection is capped by the file's checks budget (``warehouse.checks_budget``, 32 MB
+to start with): the duplicate-id and orphan queries hash every id, so uncapped they grew with the table (+77 MB for
+1,000,000 tickets, the peak of a whole tickets sync at that size); under 32 MB the duplicate-id query took the same
+0.07 s and +40 MB. A check that runs out of it (the duplicate-id query over 11.3 million metric events needed
+more than 32 MB) runs again with the budget doubled, up to its ceiling. The SQL lives in
 ``zd_pipeline.analytics.quality``.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 
 import dagster as dg
@@ -36,10 +39,10 @@ from zd_pipeline.clock import Clock, SystemClock
 from zd_pipeline.pipeline.metadata import latest_paged_to
 from zd_pipeline.pipeline.resources import WarehouseResource
 from zd_pipeline.settings import DEFAULT_FRESHNESS_HOURS
-from zd_pipeline.warehouse import Warehouse
+from zd_pipeline.warehouse import MemoryBudget, Warehouse, checks_budget, is_out_of_memory
 
+_log = logging.getLogger(__name__)
 ROW_COUNT_KEYS = ("row_count", "dagster/row_count")
-CHECKS_MEMORY_LIMIT = "32MB"  # DuckDB's memory_limit for a stream's checks (a sync process's memory stays flat)
 Outcome = tuple[bool, dict[str, object], dg.AssetCheckSeverity]  # a check's passed, metadata, severity
 
 UNIQUE_IDS = "unique_non_null_ids"
@@ -125,24 +128,38 @@ def _stream_checks(
             missing = f"warehouse file {warehouse.path} does not exist: run a sync first"
             yield from (_missing(key, name, missing) for name in chosen)
             return
-        # one connection for the stream's checks (opening one costs 15-50 ms), capped: see CHECKS_MEMORY_LIMIT
-        with warehouse.read(memory_limit=CHECKS_MEMORY_LIMIT) as con:
-            results = [_guarded(con, key, name, run) for name, run in chosen.items()]
+        # one connection for the stream's checks (opening one costs 15-50 ms), capped: see the module docstring
+        budget = checks_budget(warehouse.path)
+        with warehouse.read(memory_limit=budget.limit) as con:
+            results = [_guarded(con, key, name, run, budget) for name, run in chosen.items()]
         yield from results
 
     return _checks
 
 
 def _guarded(
-    con: duckdb.DuckDBPyConnection, key: dg.AssetKey, name: str, run: Callable[[duckdb.DuckDBPyConnection], Outcome]
+    con: duckdb.DuckDBPyConnection,
+    key: dg.AssetKey,
+    name: str,
+    run: Callable[[duckdb.DuckDBPyConnection], Outcome],
+    budget: MemoryBudget,
 ) -> dg.AssetCheckResult:
-    """Run one check on the read connection; a missing table fails the check with what to do."""
+    """Run one check on the read connection; a missing table fails the check with what to do. When DuckDB runs out
+    of ``budget``, the check runs again with it doubled (up to its ceiling, where the error is raised)."""
     table = f"{key.path[0]}.{key.path[-1]}"
-    try:
-        passed, metadata, severity = run(con)
-    except duckdb.CatalogException as error:
-        return _missing(key, name, f"table {table} is missing ({error}): run a sync of this stream first")
-    return dg.AssetCheckResult(asset_key=key, check_name=name, passed=passed, metadata=metadata, severity=severity)
+    while True:
+        limit = budget.limit
+        try:
+            passed, metadata, severity = run(con)
+        except duckdb.CatalogException as error:
+            return _missing(key, name, f"table {table} is missing ({error}): run a sync of this stream first")
+        except duckdb.Error as error:
+            if not is_out_of_memory(error) or not budget.grow(after=limit):
+                raise
+            _log.warning("check %s of %s ran out of DuckDB's %s; again with %s", name, table, limit, budget.limit)
+            budget.set_on(con)
+            continue
+        return dg.AssetCheckResult(asset_key=key, check_name=name, passed=passed, metadata=metadata, severity=severity)
 
 
 def _missing(key: dg.AssetKey, name: str, message: str) -> dg.AssetCheckResult:

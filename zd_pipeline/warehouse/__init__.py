@@ -57,15 +57,20 @@ Design summary (copied into the README):
 """
 
 from .errors import BadRecordError, NotADuckDBFileError, WarehouseError, WarehouseLockedError
+from .memory import MemoryBudget, checks_budget, is_out_of_memory, page_budget
 from .pages import PageResult, PreparedPage
 from .warehouse import Warehouse
 
 __all__ = [
     "BadRecordError",
+    "MemoryBudget",
     "NotADuckDBFileError",
     "PageResult",
     "PreparedPage",
     "Warehouse",
     "WarehouseError",
     "WarehouseLockedError",
+    "checks_budget",
+    "is_out_of_memory",
+    "page_budget",
 ]

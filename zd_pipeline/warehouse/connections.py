@@ -35,19 +35,12 @@ from pathlib import Path
 import duckdb
 
 from .errors import NotADuckDBFileError, WarehouseError, WarehouseLockedError
+from .memory import page_budget
 
 _DUCKDB_MAGIC = b"DUCK"  # bytes 8..12 of every DuckDB database file
 _LOCK_MESSAGES = ("conflicting lock", "could not set lock", "different configuration", "unique file handle conflict")
 CATALOG = "zd_warehouse"  # the alias every connection attaches the file under (see _attach)
 _FIRST_BACKOFF, _MAX_BACKOFF = 0.005, 0.1
-PAGE_MEMORY_LIMIT = "64MB"
-"""DuckDB's ``memory_limit`` for page writes and sessions, beyond which it spills to ``<file>.tmp`` (see
-:func:`page_memory_settings`). At 1GB a vacuuming checkpoint of a big table filled it: a tickets sync at bench
-scale peaked at 1176 MB RSS at 1,000,000 rows. Peak RSS of that sync (figure 6): 1GB 1176 MB, 128MB 463 MB, 64MB
-~400 MB, 32MB 377 MB, none slower; 16MB fails (a checkpoint on detach could not allocate 6 MiB, which invalidates
-the attached database), so 64MB keeps 4x that floor for wider records and bigger batches. The price is spilling:
-warehouse-only upserts into 1,000,000 rows (figure 3) ran ~20 % slower (up to half in longer runs), and 128MB
-was no faster. The analytics rebuild (``Warehouse.write``) keeps DuckDB's default limit."""
 
 
 def lock_path(path: Path) -> Path:
@@ -113,10 +106,11 @@ def reader_connection(
 
 
 def page_memory_settings(path: Path) -> tuple[str, str]:
-    """Statements capping a writing DuckDB instance at :data:`PAGE_MEMORY_LIMIT`, spilling to ``<file>.tmp``
-    beside ``path`` (DuckDB creates it only when it spills and removes it when the instance closes)."""
+    """Statements capping a writing DuckDB instance at the file's page budget (``memory.page_budget``: 64 MB
+    unless this process has seen writes to it run out), spilling to ``<file>.tmp`` beside ``path`` (DuckDB creates
+    it only when it spills and removes it when the instance closes)."""
     spill = path.with_name(path.name + ".tmp")
-    return f"SET memory_limit = '{PAGE_MEMORY_LIMIT}'", f"SET temp_directory = {_literal(spill)}"
+    return f"SET memory_limit = '{page_budget(path).limit}'", f"SET temp_directory = {_literal(spill)}"
 
 
 def check_writable_database(path: Path) -> None:

@@ -20,6 +20,7 @@ from . import ddl, sync_state
 from .arrow_page import page_to_arrow
 from .connections import CATALOG, page_memory_settings, reader_connection, writer_connection
 from .errors import WarehouseError
+from .memory import is_out_of_memory, page_budget
 from .merge import apply_staged
 from .page_writer import HeldFile
 from .pages import PageResult, PreparedPage, concat_pages, split_results
@@ -27,7 +28,7 @@ from .pages import PageResult, PreparedPage, concat_pages, split_results
 _log = logging.getLogger(__name__)
 SESSION_CHECKPOINT_THRESHOLD = "64MB"
 PAGE_THREADS = 1  # a page is too small for DuckDB's parallelism to pay: one thread measured ~20% faster
-# the memory limit and spill folder come from connections.page_memory_settings (PAGE_MEMORY_LIMIT)
+# the memory limit and spill folder come from connections.page_memory_settings (memory.page_budget)
 PAGE_SETTINGS = (f"SET threads = {PAGE_THREADS}",)
 HOLD_SECONDS = 2.0  # longest a sync's writer keeps the file between writes when nobody announces they wait
 
@@ -148,8 +149,8 @@ class Warehouse:
     def session(self) -> Iterator[Warehouse]:
         """Hold one write connection across many calls of this thread (bulk loads, tests). Readers and other
         writers wait for the whole session, so keep it to a bounded batch. The session's connection is tuned for
-        page applies (one DuckDB thread, ``PAGE_MEMORY_LIMIT``). Syncs use :meth:`holding` instead, which lets
-        waiting readers in and is faster per page (``bench.warehouse_speed`` prints both)."""
+        page applies (one DuckDB thread, the file's ``memory.page_budget``). Syncs use :meth:`holding` instead,
+        which lets waiting readers in and is faster per page (``bench.warehouse_speed`` prints both)."""
         if getattr(self._local, "con", None) is not None:
             yield self
             return
@@ -226,15 +227,44 @@ class Warehouse:
             if page.stream != stream.name:
                 raise WarehouseError(f"a page prepared for {page.stream!r} given as {stream.name!r}; nothing written")
         batch = concat_pages([page.table for page in prepared])  # converted before taking the lock
+        budget = page_budget(self.path)
+        while True:
+            limit = budget.limit
+            try:
+                written = self._apply_batch(stream, batch, checkpoint, limit)
+            except (WarehouseError, duckdb.Error) as error:
+                if not is_out_of_memory(error):
+                    raise
+                if not budget.grow(after=limit):
+                    raise WarehouseError(
+                        f"{error} (DuckDB's memory limit for writes was already raised to {limit}, the most "
+                        "zd-pipeline lets it use on this machine: half its memory, at most 4 GB; nothing of the "
+                        "batch was written: run the sync where more memory is free)"
+                    ) from error
+                _log.warning(
+                    "DuckDB ran out of its %s memory limit writing %d rows of %s to %s (rolled back); applying them "
+                    "again with %s, which this process keeps for the file. DuckDB said: %s",
+                    limit,
+                    batch.num_rows,
+                    stream.name,
+                    self.path,
+                    budget.limit,
+                    str(error.__cause__ or error).splitlines()[0],
+                )
+                continue
+            return split_results([page.size for page in prepared], written)
+
+    def _apply_batch(self, stream: Stream, batch: pa.Table, checkpoint: Checkpoint, memory_limit: str) -> list[int]:
+        """One attempt at :meth:`apply_pages`' transaction, with DuckDB's memory limit at ``memory_limit``."""
         with self._page_connection((self.schema, stream.table)) as con:
             cursor = con.cursor()  # its own transaction, untouched by results a session caller left open
-            cursor.execute(f"USE {CATALOG}").fetchall()
             try:
+                cursor.execute(f"SET memory_limit = '{memory_limit}'").fetchall()
+                cursor.execute(f"USE {CATALOG}").fetchall()
                 self._ensure(cursor, stream)
-                written = self._commit_page(cursor, stream, batch, checkpoint)
+                return self._commit_page(cursor, stream, batch, checkpoint)
             finally:
                 cursor.close()
-        return split_results([page.size for page in prepared], written)
 
     def _commit_page(
         self, con: duckdb.DuckDBPyConnection, stream: Stream, page: pa.Table, checkpoint: Checkpoint
@@ -287,13 +317,17 @@ class Warehouse:
 def _vacuum_release(held: HeldFile) -> None:
     """Let go of the file with a checkpoint that vacuums if a table written is due (``vacuum``). Every write is
     already committed (in the write-ahead log at worst), so a checkpoint that fails, say for lack of memory under
-    ``PAGE_MEMORY_LIMIT``, loses nothing: DuckDB replays the log at the next open. It is logged, not raised, so
-    a finished sync does not fail on it."""
+    the file's page budget (``memory.page_budget``, which then grows), loses nothing: DuckDB replays the log at the
+    next open. It is logged, not raised, so a finished sync does not fail on it."""
     try:
         held.release(vacuum=True)
     except duckdb.Error as error:
+        grown = is_out_of_memory(error) and page_budget(held.path).grow()
         _log.warning(
-            "vacuuming checkpoint of %s failed; committed data is kept and replayed at next open: %s", held.path, error
+            "vacuuming checkpoint of %s failed; committed data is kept and replayed at next open%s: %s",
+            held.path,
+            f" (the next write and vacuum get {page_budget(held.path).limit})" if grown else "",
+            error,
         )
 
 

@@ -1,0 +1,117 @@
+"""DuckDB memory limits for a sync's writes and checks: small to start with, doubled whenever DuckDB runs out.
+
+A sync caps DuckDB (:data:`PAGE_START` for page writes, :data:`CHECKS_START` for the asset checks) so that its
+memory stays flat as tables grow. What DuckDB needs is not flat in everything, though. An update spread over a
+large table pins metadata of every row group it touches, and a duplicate-id check must hash every id. Measured
+at bench scale (1,000,000 tickets in 208 row groups, 11.3 million metric events in 664, all streams synced with
+no rate limit):
+
+- an incremental sync of 5,000 updated tickets failed at 64 MB ("Failed to commit: could not allocate block of
+  size 256.0 KiB (60.9 MiB/61.0 MiB used)");
+- the duplicate-id check of the metric events failed at 32 MB.
+
+Both passed at twice the limit. A fixed cap large enough for any account would hold memory that small accounts
+never need. So each DuckDB file has a :class:`MemoryBudget` per purpose that starts small and doubles, for the
+rest of the process, each time DuckDB reports that it ran out. The write is rolled back and applied again
+(applying a batch twice changes nothing), and the check runs again. The budget stops at :func:`ceiling`: half
+of this machine's memory, at most 4 GB. At the ceiling the error is raised and says so.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import duckdb
+
+PAGE_START_MB = 64
+"""Where page writes and sessions start; they spill to ``<file>.tmp`` beyond (``connections.page_memory_settings``).
+Measured with a fixed cap: at 1GB a vacuuming checkpoint of a big table filled it (a tickets sync at bench scale
+peaked at 1176 MB RSS at 1,000,000 rows). Peak RSS of that sync (figure 6): 1GB 1176 MB, 128MB 463 MB, 64MB ~400
+MB, 32MB 377 MB, none slower; 16MB failed (a checkpoint on detach could not allocate 6 MiB, which invalidates the
+attached database). The price is spilling: warehouse-only upserts into 1,000,000 rows (figure 3) ran ~20 % slower
+(up to half in longer runs), and 128MB was no faster. The analytics rebuild (``Warehouse.write``) keeps DuckDB's
+default limit."""
+CHECKS_START_MB = 32
+"""The asset checks' read connection."""
+CEILING_MAX_MB = 4096
+_OUT_OF_MEMORY = ("out of memory", "could not allocate block", "failed to pin block", "failed to allocate data")
+_BUDGETS: dict[tuple[Path, str], MemoryBudget] = {}
+_LOCK = threading.Lock()
+
+
+def ceiling() -> int:
+    """The most a budget grows to, in MB: half of this machine's physical memory, at most :data:`CEILING_MAX_MB`."""
+    try:
+        physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20
+    except (ValueError, OSError):
+        return CEILING_MAX_MB
+    return max(PAGE_START_MB, min(CEILING_MAX_MB, physical // 2))
+
+
+class MemoryBudget:
+    """A DuckDB ``memory_limit`` that doubles on :meth:`grow`, up to ``ceiling_mb``. Thread-safe."""
+
+    def __init__(self, start_mb: int, ceiling_mb: int) -> None:
+        self._mb = start_mb
+        self.ceiling_mb = max(start_mb, ceiling_mb)
+        self._lock = threading.Lock()
+
+    @property
+    def limit(self) -> str:
+        """The limit in DuckDB's syntax, e.g. ``'64MB'``."""
+        return f"{self._mb}MB"
+
+    @property
+    def at_ceiling(self) -> bool:
+        return self._mb >= self.ceiling_mb
+
+    def grow(self, after: str | None = None) -> bool:
+        """Double the limit (at most to the ceiling); False when it is already there. ``after`` is the limit the
+        failing attempt ran with: when another thread has grown the budget since, it is not grown again."""
+        with self._lock:
+            if after is not None and after != self.limit:
+                return True
+            if self.at_ceiling:
+                return False
+            self._mb = min(self._mb * 2, self.ceiling_mb)
+            return True
+
+    def set_on(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Apply the current limit to ``con``'s DuckDB instance."""
+        con.execute(f"SET memory_limit = '{self.limit}'").fetchall()
+
+    def __repr__(self) -> str:
+        return f"MemoryBudget({self.limit}, ceiling {self.ceiling_mb}MB)"
+
+
+def budget(path: Path, purpose: str, start_mb: int) -> MemoryBudget:
+    """This process's budget for ``purpose`` (``"pages"``, ``"checks"``) on the DuckDB file at ``path``."""
+    key = (Path(path), purpose)
+    with _LOCK:
+        found = _BUDGETS.get(key)
+        if found is None:
+            found = _BUDGETS[key] = MemoryBudget(start_mb, ceiling())
+        return found
+
+
+def page_budget(path: Path) -> MemoryBudget:
+    return budget(path, "pages", PAGE_START_MB)
+
+
+def checks_budget(path: Path) -> MemoryBudget:
+    return budget(path, "checks", CHECKS_START_MB)
+
+
+def is_out_of_memory(error: BaseException | None) -> bool:
+    """True when ``error`` (or what caused it) is DuckDB reporting that it reached its memory limit. A failed
+    commit reports it as a ``TransactionException`` ("Failed to commit: could not allocate block ..."), so the
+    message is what tells."""
+    while error is not None:
+        if isinstance(error, duckdb.OutOfMemoryException):
+            return True
+        if isinstance(error, duckdb.Error) and any(marker in str(error).lower() for marker in _OUT_OF_MEMORY):
+            return True
+        error = error.__cause__
+    return False

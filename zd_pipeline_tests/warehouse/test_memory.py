@@ -1,0 +1,100 @@
+"""DuckDB memory budgets: a write or check that runs out is retried with twice the limit, up to a ceiling.
+
+Real DuckDB files, with the starting limit lowered so a page of a few thousand tickets runs out the way a big
+account's update did at 64 MB.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from zd_pipeline.catalogue import TICKETS
+from zd_pipeline.clock import ManualClock
+from zd_pipeline.warehouse import MemoryBudget, Warehouse, WarehouseError, is_out_of_memory, memory, page_budget
+
+from .conftest import rows
+from .records import BASE, WINDOW, page_checkpoint, ticket
+
+PAGE = 5_000
+
+
+def _page(version: int) -> list[dict]:
+    return [ticket(i, BASE + version, description="x" * 300) for i in range(1, PAGE + 1)]
+
+
+def _warehouse(tmp_path: Path, clock: ManualClock) -> Warehouse:
+    wh = Warehouse(tmp_path / "zendesk.duckdb", clock=clock)
+    wh.ensure_tables()
+    return wh
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(start=BASE + 10_000_000)
+
+
+# 4 MB runs out inside the merge's statements, 8 MB in DuckDB's commit ("Failed to commit: could not allocate")
+@pytest.mark.parametrize("start_mb", [4, 8])
+@pytest.mark.parametrize("held", [True, False], ids=["held by a sync's writer", "one write"])
+def test_a_write_that_runs_out_of_memory_is_applied_again_with_twice_the_limit(
+    tmp_path: Path,
+    clock: ManualClock,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    start_mb: int,
+    held: bool,
+) -> None:
+    monkeypatch.setattr(memory, "PAGE_START_MB", start_mb)
+    wh = _warehouse(tmp_path, clock)
+    caplog.set_level(logging.WARNING, logger="zd_pipeline.warehouse.warehouse")
+    with wh.holding() if held else contextlib.nullcontext():
+        result = wh.apply_page(TICKETS, _page(1), page_checkpoint("tickets", 1))
+        again = wh.apply_page(TICKETS, _page(1), page_checkpoint("tickets", 2))
+        newer = wh.apply_page(TICKETS, _page(2), page_checkpoint("tickets", 3))
+    assert (result.written, again.written, newer.written) == (PAGE, 0, PAGE)
+    assert rows(wh, "tickets", "count(*), count(DISTINCT id), min(_ordering_ts)", "1") == [(PAGE, PAGE, BASE + 2)]
+    assert wh.load_checkpoint("tickets", *WINDOW) == page_checkpoint("tickets", 3)
+    assert int(page_budget(wh.path).limit.removesuffix("MB")) > start_mb
+    assert any(f"ran out of its {start_mb}MB memory limit" in r.getMessage() for r in caplog.records)
+
+
+def test_at_the_ceiling_the_error_says_so_and_nothing_is_written(
+    tmp_path: Path, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(memory, "PAGE_START_MB", 4)
+    monkeypatch.setattr(memory, "CEILING_MAX_MB", 4)
+    wh = _warehouse(tmp_path, clock)
+    wh.apply_page(TICKETS, [ticket(1, BASE)], page_checkpoint("tickets", 1))
+    with pytest.raises(WarehouseError, match="memory limit for writes was already raised to 4MB") as raised:
+        wh.apply_page(TICKETS, _page(5), page_checkpoint("tickets", 2))
+    assert is_out_of_memory(raised.value)
+    assert rows(wh, "tickets", "id, _ordering_ts") == [(1, BASE)]
+    assert wh.load_checkpoint("tickets", *WINDOW) == page_checkpoint("tickets", 1)
+
+
+def test_a_budget_doubles_up_to_its_ceiling_and_a_stale_attempt_does_not_grow_it_twice() -> None:
+    budget = MemoryBudget(16, 100)
+    assert budget.limit == "16MB"
+    assert budget.grow() and budget.limit == "32MB"
+    assert budget.grow(after="16MB") and budget.limit == "32MB"  # another thread already grew it
+    assert budget.grow() and budget.grow() and budget.limit == "100MB"
+    assert budget.at_ceiling and not budget.grow()
+
+
+def test_out_of_memory_is_recognised_through_wrappers_and_failed_commits() -> None:
+    commit = duckdb.TransactionException("Failed to commit: could not allocate block of size 256.0 KiB (60.9 MiB)")
+    wrapped = WarehouseError("applying a page failed")
+    wrapped.__cause__ = duckdb.OutOfMemoryException("Out of Memory Error: failed to pin block")
+    assert is_out_of_memory(commit) and is_out_of_memory(wrapped)
+    assert not is_out_of_memory(duckdb.IOException("disk full"))
+    assert not is_out_of_memory(WarehouseError("warehouse file is locked"))
+    assert not is_out_of_memory(None)
+
+
+def test_the_ceiling_is_half_the_machine_at_most_four_gigabytes() -> None:
+    assert memory.PAGE_START_MB <= memory.ceiling() <= memory.CEILING_MAX_MB
