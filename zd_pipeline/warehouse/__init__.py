@@ -41,6 +41,9 @@ Design summary (copied into the README):
   ``read()`` waits up to ``read_timeout`` and then explains that a sync is writing. ``load_checkpoint``/
   ``checkpoints``/``high_water_mark``/``row_count`` go through the writer lock (and the kept instance), so they
   queue behind a sync instead of failing.
+- **Memory**: DuckDB runs under a budget per file (``memory``): 64 MB for writes and 32 MB for the asset checks
+  to start with, doubled for the rest of the process each time DuckDB runs out (the batch is rolled back and
+  applied again, the check run again), up to half the machine's memory, at most 4 GB.
 - **Bulk loads**: ``with wh.session(): ...`` holds one write connection across pages (no reopen, checkpoints
   deferred to a 64 MB WAL and forced at the end); readers and other writers wait for the whole session.
 - **Pages** can be converted ahead of the write (``prepare``, e.g. in a fetcher thread) and handed to
