@@ -116,10 +116,24 @@ class Warehouse:
             raise
         if table is not None:
             held.wrote(*table)
-        if once:
-            held.release()
-        else:
-            held.written()
+        try:
+            if once:
+                held.release()
+            else:
+                held.written()
+        except duckdb.Error as error:
+            # The write is committed (in the write-ahead log at worst, which DuckDB replays at the next open), so
+            # a checkpoint that ran out of memory while letting go must not make the caller apply it again.
+            if not is_out_of_memory(error):
+                raise
+            page_budget(self.path).grow()
+            _log.warning(
+                "the checkpoint after a committed write to %s ran out of DuckDB's memory; the write is kept and "
+                "replayed from the log at the next open, and the next writes get %s: %s",
+                self.path,
+                page_budget(self.path).limit,
+                str(error).splitlines()[0],
+            )
 
     @contextmanager
     def holding(self, hold_seconds: float = HOLD_SECONDS) -> Iterator[Warehouse]:

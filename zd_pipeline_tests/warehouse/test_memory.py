@@ -15,7 +15,15 @@ import pytest
 
 from zd_pipeline.catalogue import TICKETS
 from zd_pipeline.clock import ManualClock
-from zd_pipeline.warehouse import MemoryBudget, Warehouse, WarehouseError, is_out_of_memory, memory, page_budget
+from zd_pipeline.warehouse import (
+    MemoryBudget,
+    Warehouse,
+    WarehouseError,
+    connections,
+    is_out_of_memory,
+    memory,
+    page_budget,
+)
 
 from .conftest import rows
 from .records import BASE, WINDOW, page_checkpoint, ticket
@@ -98,3 +106,26 @@ def test_out_of_memory_is_recognised_through_wrappers_and_failed_commits() -> No
 
 def test_the_ceiling_is_half_the_machine_at_most_four_gigabytes() -> None:
     assert memory.PAGE_START_MB <= memory.ceiling() <= memory.CEILING_MAX_MB
+
+
+def test_a_checkpoint_that_runs_out_after_the_commit_keeps_the_write_and_does_not_apply_it_again(
+    tmp_path: Path, clock: ManualClock, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    wh = _warehouse(tmp_path, clock)
+    real_detach, failures = connections.detach, []
+
+    def detach_out_of_memory(con: duckdb.DuckDBPyConnection) -> None:
+        if not failures:  # the first letting go fails like DuckDB's checkpoint on detach, before detaching
+            failures.append(con)
+            raise duckdb.OutOfMemoryException("Out of Memory Error: failed to allocate data of size 6.0 MiB")
+        real_detach(con)
+
+    monkeypatch.setattr(connections, "detach", detach_out_of_memory)
+    caplog.set_level(logging.WARNING, logger="zd_pipeline.warehouse.warehouse")
+    result = wh.apply_page(TICKETS, _page(1), page_checkpoint("tickets", 1))
+    assert failures and result.written == PAGE  # applied once, counted once
+    assert wh.apply_page(TICKETS, _page(2), page_checkpoint("tickets", 2)).written == PAGE
+    assert rows(wh, "tickets", "count(*), min(_ordering_ts)", "1") == [(PAGE, BASE + 2)]
+    assert wh.load_checkpoint("tickets", *WINDOW) == page_checkpoint("tickets", 2)
+    assert page_budget(wh.path).limit == f"{2 * memory.PAGE_START_MB}MB"
+    assert any("after a committed write" in record.getMessage() for record in caplog.records)
