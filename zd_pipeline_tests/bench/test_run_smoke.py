@@ -24,3 +24,10 @@ def test_the_rate_limit_bound_counts_whole_windows_per_endpoint() -> None:
     assert theoretical_bound({"/a": 10}, 10) == 0.0  # ten requests fit the first window
     assert theoretical_bound({"/a": 11, "/b": 3}, 10) == 60.0
     assert theoretical_bound({"/a": 35, "/b": 21}, 10) == 180.0  # the busiest endpoint decides
+
+
+def test_the_incremental_figure_checks_every_table_against_the_truth() -> None:
+    # two real `zd-pipeline sync` processes on the small account; the figure fails if a table differs
+    (figure,) = collect(TOY, only={7}, log=lambda line: None)
+    assert figure.value != "error", figure.note
+    assert "every table equals the truth" in figure.note
