@@ -40,7 +40,7 @@ from zd_pipeline.analytics import (
 )
 from zd_pipeline.analytics.model import validate_schema
 from zd_pipeline.pipeline.resources import WarehouseResource
-from zd_pipeline.warehouse import Warehouse
+from zd_pipeline.warehouse import Warehouse, analytics_budget, growing
 
 GROUP = "analytics"
 OWNERS = ["team:support-analytics"]
@@ -115,10 +115,15 @@ def _asset(
         warehouse = Warehouse(resource.path, schema=account, lock_timeout=resource.lock_timeout)
         warehouse.ensure_tables()  # a stream never synced yet reads as an empty table, not an error
         started = time.perf_counter()
-        with warehouse.write() as con:
-            build_table(con, table, account, analytics)
+        budget = analytics_budget(warehouse.path)
+
+        def grew(old: str, new: str) -> None:
+            context.log.warning(f"{analytics}.{table.name} ran out of DuckDB's {old}; trying again with {new}")
+
+        with warehouse.write(memory_limit=budget.limit) as con:
+            growing(budget, con, lambda: build_table(con, table, account, analytics), grew)
             seconds = time.perf_counter() - started
-            metadata = materialization_metadata(con, table, account, analytics)
+            metadata = growing(budget, con, lambda: materialization_metadata(con, table, account, analytics), grew)
         context.log.info(f"{analytics}.{table.name}: {metadata['row_count']} rows in {seconds:.2f} s")
         return dg.MaterializeResult(metadata={**metadata, "build_seconds": round(seconds, 3)})
 

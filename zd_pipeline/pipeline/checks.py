@@ -39,7 +39,7 @@ from zd_pipeline.clock import Clock, SystemClock
 from zd_pipeline.pipeline.metadata import latest_paged_to
 from zd_pipeline.pipeline.resources import WarehouseResource
 from zd_pipeline.settings import DEFAULT_FRESHNESS_HOURS
-from zd_pipeline.warehouse import MemoryBudget, Warehouse, checks_budget, is_out_of_memory
+from zd_pipeline.warehouse import MemoryBudget, Warehouse, checks_budget, growing
 
 _log = logging.getLogger(__name__)
 ROW_COUNT_KEYS = ("row_count", "dagster/row_count")
@@ -147,19 +147,15 @@ def _guarded(
     """Run one check on the read connection; a missing table fails the check with what to do. When DuckDB runs out
     of ``budget``, the check runs again with it doubled (up to its ceiling, where the error is raised)."""
     table = f"{key.path[0]}.{key.path[-1]}"
-    while True:
-        limit = budget.limit
-        try:
-            passed, metadata, severity = run(con)
-        except duckdb.CatalogException as error:
-            return _missing(key, name, f"table {table} is missing ({error}): run a sync of this stream first")
-        except duckdb.Error as error:
-            if not is_out_of_memory(error) or not budget.grow(after=limit):
-                raise
-            _log.warning("check %s of %s ran out of DuckDB's %s; again with %s", name, table, limit, budget.limit)
-            budget.set_on(con)
-            continue
-        return dg.AssetCheckResult(asset_key=key, check_name=name, passed=passed, metadata=metadata, severity=severity)
+
+    def grew(old: str, new: str) -> None:
+        _log.warning("check %s of %s ran out of DuckDB's %s; running it again with %s", name, table, old, new)
+
+    try:
+        passed, metadata, severity = growing(budget, con, lambda: run(con), grew)
+    except duckdb.CatalogException as error:
+        return _missing(key, name, f"table {table} is missing ({error}): run a sync of this stream first")
+    return dg.AssetCheckResult(asset_key=key, check_name=name, passed=passed, metadata=metadata, severity=severity)
 
 
 def _missing(key: dg.AssetKey, name: str, message: str) -> dg.AssetCheckResult:

@@ -41,9 +41,10 @@ Design summary (copied into the README):
   ``read()`` waits up to ``read_timeout`` and then explains that a sync is writing. ``load_checkpoint``/
   ``checkpoints``/``high_water_mark``/``row_count`` go through the writer lock (and the kept instance), so they
   queue behind a sync instead of failing.
-- **Memory**: DuckDB runs under a budget per file (``memory``): 64 MB for writes and 32 MB for the asset checks
-  to start with, doubled for the rest of the process each time DuckDB runs out (the batch is rolled back and
-  applied again, the check run again), up to half the machine's memory, at most 4 GB.
+- **Memory**: DuckDB runs under a budget per file (``memory``): 64 MB for writes, 32 MB for the asset checks and
+  1 GB for the analytics rebuild to start with, doubled for the rest of the process each time DuckDB runs out
+  (the batch is rolled back and applied again, the check or the table's build run again), up to half the
+  machine's memory, at most 4 GB (or the start, if higher).
 - **Bulk loads**: ``with wh.session(): ...`` holds one write connection across pages (no reopen, checkpoints
   deferred to a 64 MB WAL and forced at the end); readers and other writers wait for the whole session.
 - **Pages** can be converted ahead of the write (``prepare``, e.g. in a fetcher thread) and handed to
@@ -60,7 +61,7 @@ Design summary (copied into the README):
 """
 
 from .errors import BadRecordError, NotADuckDBFileError, WarehouseError, WarehouseLockedError
-from .memory import MemoryBudget, checks_budget, is_out_of_memory, page_budget
+from .memory import MemoryBudget, analytics_budget, checks_budget, growing, is_out_of_memory, page_budget
 from .pages import PageResult, PreparedPage
 from .warehouse import Warehouse
 
@@ -73,7 +74,9 @@ __all__ = [
     "Warehouse",
     "WarehouseError",
     "WarehouseLockedError",
+    "analytics_budget",
     "checks_budget",
+    "growing",
     "is_out_of_memory",
     "page_budget",
 ]

@@ -109,8 +109,12 @@ def page_memory_settings(path: Path) -> tuple[str, str]:
     """Statements capping a writing DuckDB instance at the file's page budget (``memory.page_budget``: 64 MB
     unless this process has seen writes to it run out), spilling to ``<file>.tmp`` beside ``path`` (DuckDB creates
     it only when it spills and removes it when the instance closes)."""
-    spill = path.with_name(path.name + ".tmp")
-    return f"SET memory_limit = '{page_budget(path).limit}'", f"SET temp_directory = {_literal(spill)}"
+    return f"SET memory_limit = '{page_budget(path).limit}'", spill_setting(path)
+
+
+def spill_setting(path: Path) -> str:
+    """The statement making a DuckDB instance spill to ``<file>.tmp`` beside ``path`` beyond its memory limit."""
+    return f"SET temp_directory = {_literal(path.with_name(path.name + '.tmp'))}"
 
 
 def check_writable_database(path: Path) -> None:

@@ -1,10 +1,10 @@
-"""DuckDB memory limits for a sync's writes and checks: small to start with, doubled whenever DuckDB runs out.
+"""DuckDB memory limits for writes, checks and the analytics: modest to start with, doubled when DuckDB runs out.
 
-A sync caps DuckDB (:data:`PAGE_START` for page writes, :data:`CHECKS_START` for the asset checks) so that its
-memory stays flat as tables grow. What DuckDB needs is not flat in everything, though. An update spread over a
-large table pins metadata of every row group it touches, and a duplicate-id check must hash every id. Measured
-at bench scale (1,000,000 tickets in 208 row groups, 11.3 million metric events in 664, all streams synced with
-no rate limit):
+A sync caps DuckDB (:data:`PAGE_START_MB` for page writes, :data:`CHECKS_START_MB` for the asset checks) so that
+its memory stays flat as tables grow, and the analytics rebuild is capped too (:data:`ANALYTICS_START_MB`). What
+DuckDB needs is not flat in everything, though. An update spread over a large table pins metadata of every row
+group it touches, and a duplicate-id check must hash every id. Measured at bench scale (1,000,000 tickets in
+208 row groups, 11.3 million metric events in 664, all streams synced with no rate limit):
 
 - an incremental sync of 5,000 updated tickets failed at 64 MB ("Failed to commit: could not allocate block of
   size 256.0 KiB (60.9 MiB/61.0 MiB used)");
@@ -13,17 +13,22 @@ no rate limit):
 Both passed at twice the limit. A fixed cap large enough for any account would hold memory that small accounts
 never need. So each DuckDB file has a :class:`MemoryBudget` per purpose that starts small and doubles, for the
 rest of the process, each time DuckDB reports that it ran out. The write is rolled back and applied again
-(applying a batch twice changes nothing), and the check runs again. The budget stops at :func:`ceiling`: half
-of this machine's memory, at most 4 GB. At the ceiling the error is raised and says so.
+(applying a batch twice changes nothing); the check, or the analytics table's build, runs again (:func:`growing`).
+The budget stops at :func:`ceiling`: half of this machine's memory, at most 4 GB (never below the start). At the
+ceiling the error is raised and says so.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
+
+T = TypeVar("T")
 
 PAGE_START_MB = 64
 """Where page writes and sessions start; they spill to ``<file>.tmp`` beyond (``connections.page_memory_settings``).
@@ -31,10 +36,13 @@ Measured with a fixed cap: at 1GB a vacuuming checkpoint of a big table filled i
 peaked at 1176 MB RSS at 1,000,000 rows). Peak RSS of that sync (figure 6): 1GB 1176 MB, 128MB 463 MB, 64MB ~400
 MB, 32MB 377 MB, none slower; 16MB failed (a checkpoint on detach could not allocate 6 MiB, which invalidates the
 attached database). The price is spilling: warehouse-only upserts into 1,000,000 rows (figure 3) ran ~20 % slower
-(up to half in longer runs), and 128MB was no faster. The analytics rebuild (``Warehouse.write``) keeps DuckDB's
-default limit."""
+(up to half in longer runs), and 128MB was no faster."""
 CHECKS_START_MB = 32
 """The asset checks' read connection."""
+ANALYTICS_START_MB = 1024
+"""The analytics rebuild. Uncapped, DuckDB takes up to 80 % of the machine: rebuilding every analytics table of the
+bench-scale account peaked at 4.5 GB RSS in 34 s; capped at 1 GB it peaked at 1.1 GB in 33 s (at 256 MB: 393 MB
+but 46 s, spilling)."""
 CEILING_MAX_MB = 4096
 _OUT_OF_MEMORY = ("out of memory", "could not allocate block", "failed to pin block", "failed to allocate data")
 _BUDGETS: dict[tuple[Path, str], MemoryBudget] = {}
@@ -102,6 +110,30 @@ def page_budget(path: Path) -> MemoryBudget:
 
 def checks_budget(path: Path) -> MemoryBudget:
     return budget(path, "checks", CHECKS_START_MB)
+
+
+def analytics_budget(path: Path) -> MemoryBudget:
+    return budget(path, "analytics", ANALYTICS_START_MB)
+
+
+def growing(
+    budget: MemoryBudget,
+    con: duckdb.DuckDBPyConnection,
+    attempt: Callable[[], T],
+    grew: Callable[[str, str], None],
+) -> T:
+    """``attempt()`` on ``con`` (whose DuckDB already runs under ``budget``); when DuckDB runs out, grow the budget,
+    apply it to ``con``, tell ``grew(old, new)`` and try again. ``attempt`` must leave nothing behind when it fails
+    (a read, or a write that rolls back). At the ceiling DuckDB's error is raised."""
+    while True:
+        limit = budget.limit
+        try:
+            return attempt()
+        except duckdb.Error as error:
+            if not is_out_of_memory(error) or not budget.grow(after=limit):
+                raise
+            grew(limit, budget.limit)
+            budget.set_on(con)
 
 
 def is_out_of_memory(error: BaseException | None) -> bool:

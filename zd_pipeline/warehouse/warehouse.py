@@ -18,7 +18,7 @@ from zd_pipeline.clock import Clock, SystemClock
 
 from . import ddl, sync_state
 from .arrow_page import page_to_arrow
-from .connections import CATALOG, page_memory_settings, reader_connection, writer_connection
+from .connections import CATALOG, page_memory_settings, reader_connection, spill_setting, writer_connection
 from .errors import WarehouseError
 from .memory import is_out_of_memory, page_budget
 from .merge import apply_staged
@@ -79,13 +79,17 @@ class Warehouse:
             yield con
 
     @contextmanager
-    def write(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A read-write connection under the writer lock (inside a session or hold of this thread: its connection)."""
+    def write(self, memory_limit: str | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-write connection under the writer lock (inside a session or hold of this thread: its connection).
+        ``memory_limit`` caps its queries (they spill to ``<file>.tmp`` beyond): the analytics rebuild's."""
         own = self._own_connection()
         if own is not None:
             yield own
             return
         with writer_connection(self.path, self.lock_timeout) as con:
+            if memory_limit is not None:
+                for statement in (f"SET memory_limit = '{memory_limit}'", spill_setting(self.path)):
+                    con.execute(statement).fetchall()
             yield con
 
     def _own_connection(self) -> duckdb.DuckDBPyConnection | None:
