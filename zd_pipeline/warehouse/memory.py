@@ -12,14 +12,22 @@ group it touches, and a duplicate-id check must hash every id. Measured at bench
 
 Both passed at twice the limit. A fixed cap large enough for any account would hold memory that small accounts
 never need. So each DuckDB file has a :class:`MemoryBudget` per purpose that starts small and doubles, for the
-rest of the process, each time DuckDB reports that it ran out. The write is rolled back and applied again
-(applying a batch twice changes nothing); the check, or the analytics table's build, runs again (:func:`growing`).
+rest of the process (and the next ones, below), each time DuckDB reports that it ran out. The write is rolled
+back and applied again (applying a batch twice changes nothing); the check, or the analytics table's build, runs
+again (:func:`growing`).
 The budget stops at :func:`ceiling`: half of this machine's memory, at most 4 GB (never below the start). At the
 ceiling the error is raised and says so.
+
+What a file's budgets grew to is kept beside it in ``<file>.memory.json`` (``{"pages": 128, "checks": 64}``),
+so the next process starts there: every sensor- or schedule-launched run is a new process, and a big account
+would otherwise pay a failed attempt and a warning in each. Best effort: a missing, unreadable or unwritable
+file means the defaults; delete it to start from them again.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import threading
 from collections.abc import Callable
@@ -29,6 +37,7 @@ from typing import TypeVar
 import duckdb
 
 T = TypeVar("T")
+_log = logging.getLogger(__name__)
 
 PAGE_START_MB = 64
 """Where page writes and sessions start; they spill to ``<file>.tmp`` beyond (``connections.page_memory_settings``).
@@ -59,11 +68,13 @@ def ceiling() -> int:
 
 
 class MemoryBudget:
-    """A DuckDB ``memory_limit`` that doubles on :meth:`grow`, up to ``ceiling_mb``. Thread-safe."""
+    """A DuckDB ``memory_limit`` that doubles on :meth:`grow`, up to ``ceiling_mb``. Thread-safe. ``grown`` is told
+    each new size (in MB), to keep it."""
 
-    def __init__(self, start_mb: int, ceiling_mb: int) -> None:
-        self._mb = start_mb
+    def __init__(self, start_mb: int, ceiling_mb: int, grown: Callable[[int], None] | None = None) -> None:
         self.ceiling_mb = max(start_mb, ceiling_mb)
+        self._mb = min(start_mb, self.ceiling_mb)
+        self._grown = grown
         self._lock = threading.Lock()
 
     @property
@@ -84,6 +95,8 @@ class MemoryBudget:
             if self.at_ceiling:
                 return False
             self._mb = min(self._mb * 2, self.ceiling_mb)
+            if self._grown is not None:
+                self._grown(self._mb)
             return True
 
     def set_on(self, con: duckdb.DuckDBPyConnection) -> None:
@@ -95,13 +108,45 @@ class MemoryBudget:
 
 
 def budget(path: Path, purpose: str, start_mb: int) -> MemoryBudget:
-    """This process's budget for ``purpose`` (``"pages"``, ``"checks"``) on the DuckDB file at ``path``."""
-    key = (Path(path), purpose)
+    """This process's budget for ``purpose`` (``"pages"``, ``"checks"``, ``"analytics"``) on the DuckDB file at
+    ``path``: ``start_mb``, or what an earlier process grew it to (``<file>.memory.json``)."""
+    path = Path(path)
+    key = (path, purpose)
     with _LOCK:
         found = _BUDGETS.get(key)
         if found is None:
-            found = _BUDGETS[key] = MemoryBudget(start_mb, ceiling())
+            learned = _learned(path).get(purpose, 0)
+            most = max(ceiling(), start_mb)
+            start = min(max(start_mb, learned if isinstance(learned, int) else 0), most)
+            found = MemoryBudget(start, most, lambda mb: _keep(path, purpose, mb))
+            _BUDGETS[key] = found
         return found
+
+
+def learned_path(path: Path) -> Path:
+    """Where the budgets grown for the DuckDB file at ``path`` are kept."""
+    return path.with_name(path.name + ".memory.json")
+
+
+def _learned(path: Path) -> dict[str, object]:
+    try:
+        found = json.loads(learned_path(path).read_text())
+    except (OSError, ValueError):
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def _keep(path: Path, purpose: str, mb: int) -> None:
+    """Record that ``purpose``'s budget for ``path`` grew to ``mb`` (replacing the file whole; best effort)."""
+    with _LOCK:
+        learned = {**_learned(path), purpose: mb}
+        target = learned_path(path)
+        partial = target.with_name(f"{target.name}.{os.getpid()}.{threading.get_ident()}")
+        try:
+            partial.write_text(json.dumps(learned, sort_keys=True))
+            os.replace(partial, target)
+        except OSError as error:
+            _log.info("could not keep DuckDB's memory budget for %s in %s: %s", path, target, error)
 
 
 def page_budget(path: Path) -> MemoryBudget:

@@ -261,7 +261,7 @@ class Warehouse:
                     ) from error
                 _log.warning(
                     "DuckDB ran out of its %s memory limit writing %d rows of %s to %s (rolled back); applying them "
-                    "again with %s, which this process keeps for the file. DuckDB said: %s",
+                    "again with %s, which is kept for the file (<file>.memory.json). DuckDB said: %s",
                     limit,
                     batch.num_rows,
                     stream.name,

@@ -129,3 +129,31 @@ def test_a_checkpoint_that_runs_out_after_the_commit_keeps_the_write_and_does_no
     assert wh.load_checkpoint("tickets", *WINDOW) == page_checkpoint("tickets", 2)
     assert page_budget(wh.path).limit == f"{2 * memory.PAGE_START_MB}MB"
     assert any("after a committed write" in record.getMessage() for record in caplog.records)
+
+
+def test_what_a_budget_grew_to_is_where_the_next_process_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "zendesk.duckdb"
+    first = page_budget(path)
+    assert first.grow() and first.limit == f"{2 * memory.PAGE_START_MB}MB"
+    monkeypatch.setattr(memory, "_BUDGETS", {})  # what a new process sees: only the file beside the database
+    assert page_budget(path).limit == f"{2 * memory.PAGE_START_MB}MB"
+    assert memory.checks_budget(path).limit == f"{memory.CHECKS_START_MB}MB"  # other purposes keep their start
+
+
+@pytest.mark.parametrize(
+    ("kept", "expected_mb"),
+    [
+        ("not json", memory.PAGE_START_MB),
+        ('{"pages": "lots"}', memory.PAGE_START_MB),
+        ('{"pages": 1}', memory.PAGE_START_MB),  # never below the start
+        ('{"pages": 1000000}', None),  # never above this machine's ceiling
+    ],
+)
+def test_a_kept_budget_that_makes_no_sense_is_bounded_or_ignored(
+    tmp_path: Path, kept: str, expected_mb: int | None
+) -> None:
+    path = tmp_path / "zendesk.duckdb"
+    memory.learned_path(path).write_text(kept)
+    assert page_budget(path).limit == f"{expected_mb or memory.ceiling()}MB"
