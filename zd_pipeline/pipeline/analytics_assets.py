@@ -40,7 +40,7 @@ from zd_pipeline.analytics import (
 )
 from zd_pipeline.analytics.model import validate_schema
 from zd_pipeline.pipeline.resources import WarehouseResource
-from zd_pipeline.warehouse import Warehouse, analytics_budget, growing
+from zd_pipeline.warehouse import Warehouse, analytics_budget, growing, limited_on
 
 GROUP = "analytics"
 OWNERS = ["team:support-analytics"]
@@ -117,13 +117,15 @@ def _asset(
         started = time.perf_counter()
         budget = analytics_budget(warehouse.path)
 
-        def grew(old: str, new: str) -> None:
+        def grew(old: str, new: str, _: BaseException) -> None:
             context.log.warning(f"{analytics}.{table.name} ran out of DuckDB's {old}; trying again with {new}")
 
         with warehouse.write(memory_limit=budget.limit) as con:
-            growing(budget, con, lambda: build_table(con, table, account, analytics), grew)
+            growing(budget, limited_on(con, lambda: build_table(con, table, account, analytics)), grew)
             seconds = time.perf_counter() - started
-            metadata = growing(budget, con, lambda: materialization_metadata(con, table, account, analytics), grew)
+            metadata = growing(
+                budget, limited_on(con, lambda: materialization_metadata(con, table, account, analytics)), grew
+            )
         context.log.info(f"{analytics}.{table.name}: {metadata['row_count']} rows in {seconds:.2f} s")
         return dg.MaterializeResult(metadata={**metadata, "build_seconds": round(seconds, 3)})
 

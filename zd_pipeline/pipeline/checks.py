@@ -39,7 +39,7 @@ from zd_pipeline.clock import Clock, SystemClock
 from zd_pipeline.pipeline.metadata import latest_paged_to
 from zd_pipeline.pipeline.resources import WarehouseResource
 from zd_pipeline.settings import DEFAULT_FRESHNESS_HOURS
-from zd_pipeline.warehouse import MemoryBudget, Warehouse, checks_budget, growing
+from zd_pipeline.warehouse import MemoryBudget, Warehouse, checks_budget, growing, limited_on
 
 _log = logging.getLogger(__name__)
 ROW_COUNT_KEYS = ("row_count", "dagster/row_count")
@@ -148,11 +148,11 @@ def _guarded(
     of ``budget``, the check runs again with it doubled (up to its ceiling, where the error is raised)."""
     table = f"{key.path[0]}.{key.path[-1]}"
 
-    def grew(old: str, new: str) -> None:
+    def grew(old: str, new: str, _: BaseException) -> None:
         _log.warning("check %s of %s ran out of DuckDB's %s; running it again with %s", name, table, old, new)
 
     try:
-        passed, metadata, severity = growing(budget, con, lambda: run(con), grew)
+        passed, metadata, severity = growing(budget, limited_on(con, lambda: run(con)), grew)
     except duckdb.CatalogException as error:
         return _missing(key, name, f"table {table} is missing ({error}): run a sync of this stream first")
     return dg.AssetCheckResult(asset_key=key, check_name=name, passed=passed, metadata=metadata, severity=severity)

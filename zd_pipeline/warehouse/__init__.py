@@ -61,7 +61,7 @@ Design summary (copied into the README):
 """
 
 from .errors import BadRecordError, NotADuckDBFileError, WarehouseError, WarehouseLockedError
-from .memory import MemoryBudget, analytics_budget, checks_budget, growing, is_out_of_memory, page_budget
+from .memory import MemoryBudget, analytics_budget, checks_budget, growing, is_out_of_memory, limited_on, page_budget
 from .pages import PageResult, PreparedPage
 from .warehouse import Warehouse
 
@@ -78,5 +78,6 @@ __all__ = [
     "checks_budget",
     "growing",
     "is_out_of_memory",
+    "limited_on",
     "page_budget",
 ]

@@ -99,10 +99,6 @@ class MemoryBudget:
                 self._grown(self._mb)
             return True
 
-    def set_on(self, con: duckdb.DuckDBPyConnection) -> None:
-        """Apply the current limit to ``con``'s DuckDB instance."""
-        con.execute(f"SET memory_limit = '{self.limit}'").fetchall()
-
     def __repr__(self) -> str:
         return f"MemoryBudget({self.limit}, ceiling {self.ceiling_mb}MB)"
 
@@ -163,22 +159,30 @@ def analytics_budget(path: Path) -> MemoryBudget:
 
 def growing(
     budget: MemoryBudget,
-    con: duckdb.DuckDBPyConnection,
-    attempt: Callable[[], T],
-    grew: Callable[[str, str], None],
+    attempt: Callable[[str], T],
+    grew: Callable[[str, str, BaseException], None],
 ) -> T:
-    """``attempt()`` on ``con`` (whose DuckDB already runs under ``budget``); when DuckDB runs out, grow the budget,
-    apply it to ``con``, tell ``grew(old, new)`` and try again. ``attempt`` must leave nothing behind when it fails
-    (a read, or a write that rolls back). At the ceiling DuckDB's error is raised."""
+    """``attempt(limit)`` (which runs DuckDB under ``limit``); when DuckDB runs out, grow the budget, tell
+    ``grew(old, new, error)`` and try again. ``attempt`` must leave nothing behind when it fails (a read, or a
+    write that rolls back). At the ceiling, or on any other error, the error is raised."""
     while True:
         limit = budget.limit
         try:
-            return attempt()
-        except duckdb.Error as error:
+            return attempt(limit)
+        except Exception as error:
             if not is_out_of_memory(error) or not budget.grow(after=limit):
                 raise
-            grew(limit, budget.limit)
-            budget.set_on(con)
+            grew(limit, budget.limit, error)
+
+
+def limited_on(con: duckdb.DuckDBPyConnection, run: Callable[[], T]) -> Callable[[str], T]:
+    """An ``attempt`` for :func:`growing` on an open connection: ``run()`` with ``con``'s DuckDB at the limit."""
+
+    def attempt(limit: str) -> T:
+        con.execute(f"SET memory_limit = '{limit}'").fetchall()
+        return run()
+
+    return attempt
 
 
 def is_out_of_memory(error: BaseException | None) -> bool:

@@ -41,6 +41,7 @@ import duckdb
 
 from . import connections as cx
 from . import vacuum as policy
+from .memory import is_out_of_memory, page_budget
 
 _log = logging.getLogger(__name__)
 VACUUM_EVERY = 64  # holds per vacuuming checkpoint
@@ -116,6 +117,30 @@ class HeldFile:
     def wrote(self, schema: str, table: str) -> None:
         """Record a committed write to ``schema.table`` (the tables a vacuuming release looks at)."""
         self._written.add((schema, table))
+
+    def after_write(self, *, once: bool) -> None:
+        """After a committed write: let go now (``once``) or when the hold is due to end (:meth:`written`).
+
+        The write is committed (in the write-ahead log at worst, which DuckDB replays at the next open), so a
+        checkpoint that runs out of memory while letting go is logged and grows the file's page budget; it is not
+        raised, which would make the caller apply the write again."""
+        try:
+            if once:
+                self.release()
+            else:
+                self.written()
+        except duckdb.Error as error:
+            if not is_out_of_memory(error):
+                raise
+            budget = page_budget(self.path)
+            budget.grow()
+            _log.warning(
+                "the checkpoint after a committed write to %s ran out of DuckDB's memory; the write is kept and "
+                "replayed from the log at the next open, and the next writes get %s: %s",
+                self.path,
+                budget.limit,
+                str(error).splitlines()[0],
+            )
 
     def written(self) -> None:
         """After a committed write: let go if the hold is due to end (see the module docstring)."""

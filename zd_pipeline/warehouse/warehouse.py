@@ -20,7 +20,7 @@ from . import ddl, sync_state
 from .arrow_page import page_to_arrow
 from .connections import CATALOG, page_memory_settings, reader_connection, spill_setting, writer_connection
 from .errors import WarehouseError
-from .memory import is_out_of_memory, page_budget
+from .memory import growing, is_out_of_memory, page_budget
 from .merge import apply_staged
 from .page_writer import HeldFile
 from .pages import PageResult, PreparedPage, concat_pages, split_results
@@ -120,24 +120,7 @@ class Warehouse:
             raise
         if table is not None:
             held.wrote(*table)
-        try:
-            if once:
-                held.release()
-            else:
-                held.written()
-        except duckdb.Error as error:
-            # The write is committed (in the write-ahead log at worst, which DuckDB replays at the next open), so
-            # a checkpoint that ran out of memory while letting go must not make the caller apply it again.
-            if not is_out_of_memory(error):
-                raise
-            page_budget(self.path).grow()
-            _log.warning(
-                "the checkpoint after a committed write to %s ran out of DuckDB's memory; the write is kept and "
-                "replayed from the log at the next open, and the next writes get %s: %s",
-                self.path,
-                page_budget(self.path).limit,
-                str(error).splitlines()[0],
-            )
+        held.after_write(once=once)
 
     @contextmanager
     def holding(self, hold_seconds: float = HOLD_SECONDS) -> Iterator[Warehouse]:
@@ -233,6 +216,9 @@ class Warehouse:
         a later record of the batch). One transaction per batch is what makes bulk syncs fast: opening the file,
         looking up stored ids and DuckDB's commit and checkpoint are paid once per batch instead of once per page.
 
+        When DuckDB runs out of memory, the batch is rolled back and applied again under the file's page budget
+        doubled (``memory.page_budget``), up to its ceiling, where a :class:`WarehouseError` says so.
+
         Raises :class:`BadRecordError` (nothing of the batch written) when a record lacks its id or ordering
         timestamp.
         """
@@ -245,32 +231,27 @@ class Warehouse:
             if page.stream != stream.name:
                 raise WarehouseError(f"a page prepared for {page.stream!r} given as {stream.name!r}; nothing written")
         batch = concat_pages([page.table for page in prepared])  # converted before taking the lock
-        budget = page_budget(self.path)
-        while True:
-            limit = budget.limit
-            try:
-                written = self._apply_batch(stream, batch, checkpoint, limit)
-            except (WarehouseError, duckdb.Error) as error:
-                if not is_out_of_memory(error):
-                    raise
-                if not budget.grow(after=limit):
-                    raise WarehouseError(
-                        f"{error} (DuckDB's memory limit for writes was already raised to {limit}, the most "
-                        "zd-pipeline lets it use on this machine: half its memory, at most 4 GB; nothing of the "
-                        "batch was written: run the sync where more memory is free)"
-                    ) from error
-                _log.warning(
-                    "DuckDB ran out of its %s memory limit writing %d rows of %s to %s (rolled back); applying them "
-                    "again with %s, which is kept for the file (<file>.memory.json). DuckDB said: %s",
-                    limit,
-                    batch.num_rows,
-                    stream.name,
-                    self.path,
-                    budget.limit,
-                    str(error.__cause__ or error).splitlines()[0],
-                )
-                continue
-            return split_results([page.size for page in prepared], written)
+
+        def grew(old: str, new: str, error: BaseException) -> None:
+            _log.warning(
+                "DuckDB ran out of its %s memory limit writing %d rows of %s to %s (rolled back); applying them "
+                "again with %s, which is kept for the file (<file>.memory.json). DuckDB said: %s",
+                *(old, batch.num_rows, stream.name, self.path, new, str(error.__cause__ or error).splitlines()[0]),
+            )
+
+        try:
+            written = growing(
+                page_budget(self.path), lambda limit: self._apply_batch(stream, batch, checkpoint, limit), grew
+            )
+        except (WarehouseError, duckdb.Error) as error:
+            if not is_out_of_memory(error):
+                raise
+            raise WarehouseError(
+                f"{error} (DuckDB's memory limit for writes was already raised to {page_budget(self.path).limit}, "
+                "the most zd-pipeline lets it use on this machine: half its memory, at most 4 GB; nothing of the "
+                "batch was written: run the sync where more memory is free)"
+            ) from error
+        return split_results([page.size for page in prepared], written)
 
     def _apply_batch(self, stream: Stream, batch: pa.Table, checkpoint: Checkpoint, memory_limit: str) -> list[int]:
         """One attempt at :meth:`apply_pages`' transaction, with DuckDB's memory limit at ``memory_limit``."""
