@@ -15,7 +15,8 @@ never need. So each DuckDB file has a :class:`MemoryBudget` per purpose that sta
 rest of the process (and the next ones, below), each time DuckDB reports that it ran out. The write is rolled
 back and applied again (applying a batch twice changes nothing); the check, or the analytics table's build, runs
 again (:func:`growing`).
-The budget stops at :func:`ceiling`: half of this machine's memory, at most 4 GB (never below the start). At the
+The budget stops at :func:`ceiling`: half of the memory this process may use (a container's limit when lower
+than the machine's), at most 4 GB (never below the start). At the
 ceiling the error is raised and says so.
 
 What a file's budgets grew to is kept beside it in ``<file>.memory.json`` (``{"pages": 128, "checks": 64}``),
@@ -53,18 +54,38 @@ ANALYTICS_START_MB = 1024
 bench-scale account peaked at 4.5 GB RSS in 34 s; capped at 1 GB it peaked at 1.1 GB in 33 s (at 256 MB: 393 MB
 but 46 s, spilling)."""
 CEILING_MAX_MB = 4096
+CGROUP_LIMITS = (Path("/sys/fs/cgroup/memory.max"), Path("/sys/fs/cgroup/memory/memory.limit_in_bytes"))
 _OUT_OF_MEMORY = ("out of memory", "could not allocate block", "failed to pin block", "failed to allocate data")
 _BUDGETS: dict[tuple[Path, str], MemoryBudget] = {}
 _LOCK = threading.Lock()
 
 
 def ceiling() -> int:
-    """The most a budget grows to, in MB: half of this machine's physical memory, at most :data:`CEILING_MAX_MB`."""
-    try:
-        physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20
-    except (ValueError, OSError):
+    """The most a budget grows to, in MB: half of the memory this process may use (:func:`usable_mb`), at most
+    :data:`CEILING_MAX_MB`."""
+    usable = usable_mb()
+    if usable is None:
         return CEILING_MAX_MB
-    return max(PAGE_START_MB, min(CEILING_MAX_MB, physical // 2))
+    return max(PAGE_START_MB, min(CEILING_MAX_MB, usable // 2))
+
+
+def usable_mb(cgroup_limits: tuple[Path, ...] = CGROUP_LIMITS) -> int | None:
+    """The memory this process may use, in MB: the machine's physical memory, or its container's (cgroup) limit
+    when that is lower. A container's processes see the host's memory in ``sysconf``, so without the cgroup a
+    budget could grow past what the container allows and be killed instead of failing with a clear error."""
+    try:
+        usable = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20
+    except (ValueError, OSError):
+        usable = None
+    for limit_file in cgroup_limits:
+        try:
+            text = limit_file.read_text().strip()
+        except OSError:
+            continue
+        if text.isdigit():  # cgroup v2 says "max" when unlimited; v1 gives a huge number
+            limit = int(text) // 2**20
+            usable = limit if usable is None else min(usable, limit)
+    return usable
 
 
 class MemoryBudget:

@@ -248,8 +248,8 @@ class Warehouse:
                 raise
             raise WarehouseError(
                 f"{error} (DuckDB's memory limit for writes was already raised to {page_budget(self.path).limit}, "
-                "the most zd-pipeline lets it use on this machine: half its memory, at most 4 GB; nothing of the "
-                "batch was written: run the sync where more memory is free)"
+                "the most zd-pipeline lets it use here: half the machine's or container's memory, at most 4 GB; "
+                "nothing of the batch was written: run the sync where more memory is free)"
             ) from error
         return split_results([page.size for page in prepared], written)
 

@@ -108,6 +108,27 @@ def test_the_ceiling_is_half_the_machine_at_most_four_gigabytes() -> None:
     assert memory.PAGE_START_MB <= memory.ceiling() <= memory.CEILING_MAX_MB
 
 
+@pytest.mark.parametrize(
+    ("v2", "v1", "expected"),
+    [
+        ("2147483648\n", None, 2048),  # a 2 GB container (cgroup v2)
+        ("max\n", "9223372036854771712\n", None),  # unlimited: the machine's memory
+        (None, "1073741824\n", 1024),  # cgroup v1
+        ("garbage", None, None),
+    ],
+)
+def test_a_containers_memory_limit_bounds_what_the_budgets_may_use(
+    tmp_path: Path, v2: str | None, v1: str | None, expected: int | None
+) -> None:
+    files = (tmp_path / "memory.max", tmp_path / "memory.limit_in_bytes")
+    for path, text in zip(files, (v2, v1), strict=True):
+        if text is not None:
+            path.write_text(text)
+    machine = memory.usable_mb(())
+    assert machine is not None
+    assert memory.usable_mb(files) == (machine if expected is None else min(machine, expected))
+
+
 def test_a_checkpoint_that_runs_out_after_the_commit_keeps_the_write_and_does_not_apply_it_again(
     tmp_path: Path, clock: ManualClock, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
