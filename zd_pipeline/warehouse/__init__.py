@@ -44,8 +44,8 @@ Design summary (copied into the README):
 - **Memory**: DuckDB runs under a budget per file (``memory``): 64 MB for writes, 32 MB for the asset checks and
   1 GB for the analytics rebuild to start with, doubled each time DuckDB runs out (the batch is rolled back and
   applied again, the check or the table's build run again), up to half the memory the process may use (a
-  container's limit when lower), at most 4 GB (or the start, if higher). What a budget grew to is kept in
-  ``<file>.memory.json`` for the next process.
+  container's limit when lower), at most 4 GB (a start above that is lowered to it). What a budget grew to is
+  kept in ``<file>.memory.json`` for the next process.
 - **Bulk loads**: ``with wh.session(): ...`` holds one write connection across pages (no reopen, checkpoints
   deferred to a 64 MB WAL and forced at the end); readers and other writers wait for the whole session.
 - **Pages** can be converted ahead of the write (``prepare``, e.g. in a fetcher thread) and handed to

@@ -16,7 +16,7 @@ rest of the process (and the next ones, below), each time DuckDB reports that it
 back and applied again (applying a batch twice changes nothing); the check, or the analytics table's build, runs
 again (:func:`growing`).
 The budget stops at :func:`ceiling`: half of the memory this process may use (a container's limit when lower
-than the machine's), at most 4 GB (never below the start). At the
+than the machine's), at most 4 GB; a start above it is brought down to it. At the
 ceiling the error is raised and says so.
 
 What a file's budgets grew to is kept beside it in ``<file>.memory.json`` (``{"pages": 128, "checks": 64}``),
@@ -133,7 +133,7 @@ def budget(path: Path, purpose: str, start_mb: int) -> MemoryBudget:
         found = _BUDGETS.get(key)
         if found is None:
             learned = _learned(path).get(purpose, 0)
-            most = max(ceiling(), start_mb)
+            most = ceiling()  # a start above it (the analytics' 1 GB on a small machine) is brought down to it
             start = min(max(start_mb, learned if isinstance(learned, int) else 0), most)
             found = MemoryBudget(start, most, lambda mb: _keep(path, purpose, mb))
             _BUDGETS[key] = found

@@ -108,6 +108,11 @@ def test_the_ceiling_is_half_the_machine_at_most_four_gigabytes() -> None:
     assert memory.PAGE_START_MB <= memory.ceiling() <= memory.CEILING_MAX_MB
 
 
+def test_a_start_above_the_ceiling_is_brought_down_to_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(memory, "CEILING_MAX_MB", 512)  # a small machine: the analytics' 1 GB start is too much
+    assert memory.analytics_budget(tmp_path / "zendesk.duckdb").limit == "512MB"
+
+
 @pytest.mark.parametrize(
     ("v2", "v1", "expected"),
     [
