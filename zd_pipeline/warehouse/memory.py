@@ -32,6 +32,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path
 from typing import TypeVar
 
@@ -164,6 +165,8 @@ def _keep(path: Path, purpose: str, mb: int) -> None:
             os.replace(partial, target)
         except OSError as error:
             _log.info("could not keep DuckDB's memory budget for %s in %s: %s", path, target, error)
+            with suppress(OSError):
+                partial.unlink()
 
 
 def page_budget(path: Path) -> MemoryBudget:

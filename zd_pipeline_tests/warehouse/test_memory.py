@@ -183,3 +183,13 @@ def test_a_kept_budget_that_makes_no_sense_is_bounded_or_ignored(
     path = tmp_path / "zendesk.duckdb"
     memory.learned_path(path).write_text(kept)
     assert page_budget(path).limit == f"{expected_mb or memory.ceiling()}MB"
+
+
+def test_a_budget_that_cannot_be_kept_still_grows_and_leaves_no_partial_file(tmp_path: Path) -> None:
+    folder = tmp_path / "db"
+    folder.mkdir()
+    path = folder / "zendesk.duckdb"
+    memory.learned_path(path).mkdir()  # where the file should go is a folder: writing it fails
+    budget = page_budget(path)
+    assert budget.grow() and budget.limit == f"{2 * memory.PAGE_START_MB}MB"
+    assert sorted(p.name for p in folder.iterdir()) == ["zendesk.duckdb.memory.json"]
