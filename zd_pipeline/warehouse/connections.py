@@ -35,7 +35,7 @@ from pathlib import Path
 import duckdb
 
 from .errors import NotADuckDBFileError, WarehouseError, WarehouseLockedError
-from .memory import page_budget
+from .memory import limit_setting, page_budget
 
 _DUCKDB_MAGIC = b"DUCK"  # bytes 8..12 of every DuckDB database file
 _LOCK_MESSAGES = ("conflicting lock", "could not set lock", "different configuration", "unique file handle conflict")
@@ -99,22 +99,25 @@ def reader_connection(
     con = connect_with_retry(path, read_only=True, deadline=time.monotonic() + timeout, timeout=timeout)
     try:
         if memory_limit is not None:
-            con.execute(f"SET memory_limit = {_literal(memory_limit)}").fetchall()
+            for statement in memory_settings(path, memory_limit):
+                con.execute(statement).fetchall()
         yield con
     finally:
         con.close()
 
 
 def page_memory_settings(path: Path) -> tuple[str, str]:
-    """Statements capping a writing DuckDB instance at the file's page budget (``memory.page_budget``: 64 MB
-    unless this process has seen writes to it run out), spilling to ``<file>.tmp`` beside ``path`` (DuckDB creates
-    it only when it spills and removes it when the instance closes)."""
-    return f"SET memory_limit = '{page_budget(path).limit}'", spill_setting(path)
+    """:func:`memory_settings` at the file's page budget (``memory.page_budget``: 64 MB unless writes to it ran
+    out before)."""
+    return memory_settings(path, page_budget(path).limit)
 
 
-def spill_setting(path: Path) -> str:
-    """The statement making a DuckDB instance spill to ``<file>.tmp`` beside ``path`` beyond its memory limit."""
-    return f"SET temp_directory = {_literal(path.with_name(path.name + '.tmp'))}"
+def memory_settings(path: Path, memory_limit: str) -> tuple[str, str]:
+    """Statements capping a DuckDB instance at ``memory_limit``, spilling beyond it to ``<file>.tmp`` beside
+    ``path`` (DuckDB creates it only when it spills and removes it when the instance closes). Every connection here
+    is an in-memory DuckDB with the file attached, whose own default would be ``.tmp`` in the working directory."""
+    spill = path.with_name(path.name + ".tmp")
+    return limit_setting(memory_limit), f"SET temp_directory = {_literal(spill)}"
 
 
 def check_writable_database(path: Path) -> None:

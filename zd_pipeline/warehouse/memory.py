@@ -199,11 +199,16 @@ def growing(
             grew(limit, budget.limit, error)
 
 
+def limit_setting(limit: str) -> str:
+    """The statement setting a DuckDB instance's ``memory_limit`` to ``limit`` (e.g. ``'64MB'``)."""
+    return "SET memory_limit = '" + limit.replace("'", "''") + "'"
+
+
 def limited_on(con: duckdb.DuckDBPyConnection, run: Callable[[], T]) -> Callable[[str], T]:
     """An ``attempt`` for :func:`growing` on an open connection: ``run()`` with ``con``'s DuckDB at the limit."""
 
     def attempt(limit: str) -> T:
-        con.execute(f"SET memory_limit = '{limit}'").fetchall()
+        con.execute(limit_setting(limit)).fetchall()
         return run()
 
     return attempt

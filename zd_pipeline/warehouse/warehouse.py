@@ -18,9 +18,9 @@ from zd_pipeline.clock import Clock, SystemClock
 
 from . import ddl, sync_state
 from .arrow_page import page_to_arrow
-from .connections import CATALOG, page_memory_settings, reader_connection, spill_setting, writer_connection
+from .connections import CATALOG, memory_settings, page_memory_settings, reader_connection, writer_connection
 from .errors import WarehouseError
-from .memory import growing, is_out_of_memory, page_budget
+from .memory import growing, is_out_of_memory, limit_setting, page_budget
 from .merge import apply_staged
 from .page_writer import HeldFile
 from .pages import PageResult, PreparedPage, concat_pages, split_results
@@ -88,7 +88,7 @@ class Warehouse:
             return
         with writer_connection(self.path, self.lock_timeout) as con:
             if memory_limit is not None:
-                for statement in (f"SET memory_limit = '{memory_limit}'", spill_setting(self.path)):
+                for statement in memory_settings(self.path, memory_limit):
                     con.execute(statement).fetchall()
             yield con
 
@@ -258,7 +258,7 @@ class Warehouse:
         with self._page_connection((self.schema, stream.table)) as con:
             cursor = con.cursor()  # its own transaction, untouched by results a session caller left open
             try:
-                cursor.execute(f"SET memory_limit = '{memory_limit}'").fetchall()
+                cursor.execute(limit_setting(memory_limit)).fetchall()
                 cursor.execute(f"USE {CATALOG}").fetchall()
                 self._ensure(cursor, stream)
                 return self._commit_page(cursor, stream, batch, checkpoint)

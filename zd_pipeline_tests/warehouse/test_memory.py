@@ -193,3 +193,13 @@ def test_a_budget_that_cannot_be_kept_still_grows_and_leaves_no_partial_file(tmp
     budget = page_budget(path)
     assert budget.grow() and budget.limit == f"{2 * memory.PAGE_START_MB}MB"
     assert sorted(p.name for p in folder.iterdir()) == ["zendesk.duckdb.memory.json"]
+
+
+def test_capped_connections_spill_beside_the_database_not_into_the_working_directory(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    wh = _warehouse(tmp_path, clock)
+    spill = str(wh.path.with_name(wh.path.name + ".tmp"))
+    for opened in (wh.read(memory_limit="32MB"), wh.write(memory_limit="1024MB")):  # the checks', the analytics'
+        with opened as con:
+            assert con.execute("SELECT current_setting('temp_directory')").fetchone() == (spill,)
