@@ -132,15 +132,35 @@ class HeldFile:
         except duckdb.Error as error:
             if not is_out_of_memory(error):
                 raise
-            budget = page_budget(self.path)
-            budget.grow()
             _log.warning(
                 "the checkpoint after a committed write to %s ran out of DuckDB's memory; the write is kept and "
-                "replayed from the log at the next open, and the next writes get %s: %s",
+                "replayed from the log at the next open%s: %s",
                 self.path,
-                budget.limit,
+                self._grow_budget(error),
                 str(error).splitlines()[0],
             )
+
+    def release_vacuuming(self) -> None:
+        """Let go with a checkpoint that vacuums if a table written is due (``release(vacuum=True)``). Every write
+        is already committed (in the write-ahead log at worst), so a checkpoint that fails, say for lack of memory
+        under the file's page budget (which then grows), loses nothing: DuckDB replays the log at the next open. It
+        is logged, not raised, so a finished sync does not fail on it."""
+        try:
+            self.release(vacuum=True)
+        except duckdb.Error as error:
+            _log.warning(
+                "vacuuming checkpoint of %s failed; committed data is kept and replayed at next open%s: %s",
+                self.path,
+                self._grow_budget(error),
+                error,
+            )
+
+    def _grow_budget(self, error: duckdb.Error) -> str:
+        """When ``error`` is DuckDB running out of memory, grow the file's page budget and say so for a log line."""
+        budget = page_budget(self.path)
+        if not is_out_of_memory(error) or not budget.grow():
+            return ""
+        return f" (the next writes get {budget.limit})"
 
     def written(self) -> None:
         """After a committed write: let go if the hold is due to end (see the module docstring)."""

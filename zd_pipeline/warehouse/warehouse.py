@@ -137,14 +137,14 @@ class Warehouse:
             yield self
         finally:
             self._local.held = None
-            _vacuum_release(held)
+            held.release_vacuuming()
 
     def let_go(self) -> None:
         """Inside :meth:`holding`: release the file now (checkpointed, and vacuumed if a table written is due: call
         it when there is nothing to write for a while); the next write takes it again."""
         held: HeldFile | None = getattr(self._local, "held", None)
         if held is not None:
-            _vacuum_release(held)
+            held.release_vacuuming()
 
     @contextmanager
     def session(self) -> Iterator[Warehouse]:
@@ -311,23 +311,6 @@ class Warehouse:
                 return read(con)
             except duckdb.CatalogException:
                 return when_absent
-
-
-def _vacuum_release(held: HeldFile) -> None:
-    """Let go of the file with a checkpoint that vacuums if a table written is due (``vacuum``). Every write is
-    already committed (in the write-ahead log at worst), so a checkpoint that fails, say for lack of memory under
-    the file's page budget (``memory.page_budget``, which then grows), loses nothing: DuckDB replays the log at the
-    next open. It is logged, not raised, so a finished sync does not fail on it."""
-    try:
-        held.release(vacuum=True)
-    except duckdb.Error as error:
-        grown = is_out_of_memory(error) and page_budget(held.path).grow()
-        _log.warning(
-            "vacuuming checkpoint of %s failed; committed data is kept and replayed at next open%s: %s",
-            held.path,
-            f" (the next write and vacuum get {page_budget(held.path).limit})" if grown else "",
-            error,
-        )
 
 
 def _tune_for_pages(con: duckdb.DuckDBPyConnection, path: Path) -> None:
