@@ -15,6 +15,10 @@ pyarrow learns of pandas, not what it does with it:
    asked again once pandas is loaded, so from then on pyarrow recognises pandas objects exactly as if it had
    imported pandas itself (``pa.array(series)`` uses pandas' null semantics, ``to_pandas`` works).
 
+The deferral covers the shim only: pyarrow's type inference (``pa.array`` of Python values without a type,
+``pa.scalar`` without one) imports pandas by itself, so the page path always names the Arrow type (a duplicate-id
+page imported pandas that way until stop 19; ``test_arrow_setup`` writes one).
+
 If pandas is already imported, or its loader is not the plain source loader the watch wraps, nothing is changed.
 This relies on the shim's behaviour (pyarrow is pinned; ``test_arrow_setup`` checks both halves in a fresh
 interpreter).

@@ -94,7 +94,7 @@ def newest_per_id(page: pa.Table, key: str) -> pa.Array:
     sorted_ids = pc.take(ids, order).combine_chunks()
     # the last row of each run of equal ids is that id's winner
     last = pc.not_equal(sorted_ids.slice(0, len(sorted_ids) - 1), sorted_ids.slice(1))
-    winners = pc.filter(order, pa.concat_arrays([last, pa.array([True])]))
+    winners = pc.filter(order, pa.concat_arrays([last, pa.array([True], pa.bool_())]))
     return pc.is_in(pa.array(range(page.num_rows), pa.uint64()), value_set=winners.cast(pa.uint64()))
 
 
