@@ -41,7 +41,7 @@ import duckdb
 
 from . import connections as cx
 from . import vacuum as policy
-from .memory import is_out_of_memory, page_budget
+from .memory import is_out_of_memory, limit_setting, page_budget
 
 _log = logging.getLogger(__name__)
 VACUUM_EVERY = 64  # holds per vacuuming checkpoint
@@ -71,15 +71,25 @@ class HeldFile:
         self._free_until = 0.0
         self._periodic = False  # this hold is its instance's VACUUM_EVERY-th: its release asks the policy
         self._written: set[tuple[str, str]] = set()  # (schema, table) written since the file was taken
+        self._limit: str | None = None  # the memory_limit this hold set last
 
     @property
     def held(self) -> bool:
         return self._con is not None
 
-    def connection(self) -> duckdb.DuckDBPyConnection:
-        """The attached file (catalog ``zd_warehouse`` in use), taking it first if not held."""
-        if self._con is not None:
-            return self._con
+    def connection(self, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
+        """The attached file (catalog ``zd_warehouse`` in use), taking it first if not held, with DuckDB's
+        ``memory_limit`` when given. The limit is set only when it differs from the one this hold set last: every
+        statement costs the writer the GIL several times, which it waits for while fetchers parse pages."""
+        con = self._con if self._con is not None else self._take()
+        if memory_limit is not None and memory_limit != self._limit:
+            con.execute(limit_setting(memory_limit)).fetchall()
+            self._limit = memory_limit
+        return con
+
+    def _take(self) -> duckdb.DuckDBPyConnection:
+        """Take the file: writer lock, this process's DuckDB for it, attach, the writer's settings."""
+        self._limit = None  # a vacuuming release or a new instance may have changed it
         pause = self._free_until - time.monotonic()
         if pause > 0:
             time.sleep(pause)

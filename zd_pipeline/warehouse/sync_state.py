@@ -17,22 +17,32 @@ from .ddl import SYNC_STATE_TABLE, qualified
 _COLUMNS = "stream, window_start, window_end, resume, high_water_mark, complete"
 
 
-def save_checkpoint(con: duckdb.DuckDBPyConnection, schema: str, checkpoint: Checkpoint, now: float) -> None:
-    """Replace the window's checkpoint inside the caller's transaction (delete + insert: several times cheaper
-    in DuckDB than ``ON CONFLICT DO UPDATE``, and just as atomic inside the transaction)."""
+def checkpoint_statements(schema: str, checkpoint: Checkpoint, now: float) -> tuple[str, list[object]]:
+    """The statements replacing the window's checkpoint, for the caller's transaction: a ``DELETE`` and an
+    ``INSERT`` (delete + insert: several times cheaper in DuckDB than ``ON CONFLICT DO UPDATE``, and just as atomic
+    inside the transaction), and the ``INSERT``'s parameters.
+
+    They run in the same DuckDB call as the page's writes (``merge.apply_staged``'s ``then``), which binds
+    parameters to a script's last statement only: the ``DELETE`` names the window with literals made here from
+    values that cannot carry SQL (the catalogue's stream name, quoted; two integers), while everything that came
+    from Zendesk (the resume cursor) travels as a parameter."""
     table = qualified(schema, SYNC_STATE_TABLE)
-    window = [checkpoint.stream, checkpoint.window_start, checkpoint.window_end]
-    con.execute(f"DELETE FROM {table} WHERE stream = ? AND window_start = ? AND window_end = ?", window).fetchall()
-    con.execute(
-        f"INSERT INTO {table} ({_COLUMNS}, updated_at) VALUES (?, ?, ?, ?, ?, ?, to_timestamp(?))",
-        [
-            *window,
-            orjson.dumps(checkpoint.resume.to_dict()).decode(),
-            checkpoint.high_water_mark,
-            checkpoint.complete,
-            now,
-        ],
-    ).fetchall()
+    stream = "'" + checkpoint.stream.replace("'", "''") + "'"
+    delete = (
+        f"DELETE FROM {table} WHERE stream = {stream} AND window_start = {int(checkpoint.window_start)} "
+        f"AND window_end = {int(checkpoint.window_end)}"
+    )
+    insert = f"INSERT INTO {table} ({_COLUMNS}, updated_at) VALUES (?, ?, ?, ?, ?, ?, to_timestamp(?))"
+    parameters: list[object] = [
+        checkpoint.stream,
+        checkpoint.window_start,
+        checkpoint.window_end,
+        orjson.dumps(checkpoint.resume.to_dict()).decode(),
+        checkpoint.high_water_mark,
+        checkpoint.complete,
+        now,
+    ]
+    return f"{delete};\n{insert}", parameters
 
 
 def load_checkpoint(

@@ -101,9 +101,12 @@ class Warehouse:
         return held.connection() if held is not None and held.held else None
 
     @contextmanager
-    def _page_connection(self, table: tuple[str, str] | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    def _page_connection(
+        self, table: tuple[str, str] | None = None, memory_limit: str | None = None
+    ) -> Iterator[duckdb.DuckDBPyConnection]:
         """A page write's connection: the session's, else the hold's (taking the file if it was let go), else a
-        one-write hold. ``table`` (schema, table) is what a successful block wrote, for the vacuum policy."""
+        one-write hold. ``table`` (schema, table) is what a successful block wrote, for the vacuum policy;
+        ``memory_limit``, DuckDB's limit for a hold's block (set only when it changes: see ``HeldFile``)."""
         session = getattr(self._local, "con", None)
         if session is not None:
             yield session
@@ -113,7 +116,7 @@ class Warehouse:
         if held is None:
             held = HeldFile(self.path, self.lock_timeout, PAGE_SETTINGS)
         try:
-            yield held.connection()
+            yield held.connection(memory_limit)
         except BaseException:
             with suppress(Exception):  # the write's own error is the one to report
                 held.release()
@@ -255,8 +258,12 @@ class Warehouse:
 
     def _apply_batch(self, stream: Stream, batch: pa.Table, checkpoint: Checkpoint, memory_limit: str) -> list[int]:
         """One attempt at :meth:`apply_pages`' transaction, with DuckDB's memory limit at ``memory_limit``."""
+        if getattr(self._local, "con", None) is None:  # a hold's connection: the file's catalog is in use
+            with self._page_connection((self.schema, stream.table), memory_limit) as con:
+                self._ensure(con, stream)
+                return self._commit_page(con, stream, batch, checkpoint)
         with self._page_connection((self.schema, stream.table)) as con:
-            cursor = con.cursor()  # its own transaction, untouched by results a session caller left open
+            cursor = con.cursor()  # its own transaction, untouched by results the session's caller left open
             try:
                 cursor.execute(limit_setting(memory_limit)).fetchall()
                 cursor.execute(f"USE {CATALOG}").fetchall()
@@ -271,8 +278,8 @@ class Warehouse:
         now = self._clock.now()
         con.execute("BEGIN TRANSACTION")
         try:
-            written = apply_staged(con, self.schema, stream, page, now)
-            sync_state.save_checkpoint(con, self.schema, checkpoint, now)
+            then = sync_state.checkpoint_statements(self.schema, checkpoint, now)
+            written = apply_staged(con, self.schema, stream, page, now, then)
             con.execute("COMMIT")
         except BaseException as error:
             _rollback(con)

@@ -178,11 +178,15 @@ def test_a_record_without_id_or_ordering_field_fails_the_whole_page(wh: Warehous
 def test_the_checkpoint_commits_with_the_rows_or_not_at_all(wh: Warehouse, monkeypatch: pytest.MonkeyPatch) -> None:
     wh.apply_page(TICKETS, [ticket(1, BASE)], page_checkpoint("tickets", 1))
 
-    def failing_save(*args: object) -> None:
-        raise duckdb.IOException("disk full (injected)")
+    real = sync_state.checkpoint_statements
 
-    monkeypatch.setattr(sync_state, "save_checkpoint", failing_save)
-    with pytest.raises(WarehouseError, match="nothing of it was written: disk full"):
+    def failing_save(*args: object) -> tuple[str, list[object]]:
+        # the checkpoint's statements fail inside DuckDB, after the page's rows were written in the same script
+        script, parameters = real(*args)  # type: ignore[arg-type]
+        return f"{script.split(';')[0]}; SELECT error('disk full (injected)') WHERE ? IS NOT NULL", parameters[:1]
+
+    monkeypatch.setattr(sync_state, "checkpoint_statements", failing_save)
+    with pytest.raises(WarehouseError, match=r"nothing of it was written: .*disk full"):
         wh.apply_page(
             TICKETS, [ticket(1, BASE + 5, status="solved"), ticket(2, BASE + 5)], page_checkpoint("tickets", 2)
         )
