@@ -43,6 +43,7 @@ def measure(profile: Profile) -> list[Figure]:
         full = box.sync(ALL_STREAMS)
         full_in_run = box.last_run_seconds()
         full_records = sum(int(m["records_fetched"]) for m in box.materializations(ALL_STREAMS).values())
+        groups_before = row_groups(box.duckdb_path)
         changes = max(1, sim.scale.tickets // 100)
         touched = sim.mutate(updates=changes)
         clock.advance(61)  # past the one-minute lag
@@ -50,6 +51,7 @@ def measure(profile: Profile) -> list[Figure]:
         again_in_run = box.last_run_seconds()
         meta = box.materializations(ALL_STREAMS)
         wrong = [name for name in ALL_STREAMS if stored_summary(box.duckdb_path, name) != sim.truth_summary(name)]
+        groups_after = row_groups(box.duckdb_path)
     incremental_records = sum(int(m["records_fetched"]) for m in meta.values())
     changed = sum(len(ids) for kinds in touched.values() for ids in kinds.values())
     share = again.seconds / full.seconds
@@ -59,7 +61,8 @@ def measure(profile: Profile) -> list[Figure]:
         f"{incremental_records:,} records in {again.seconds:.1f} s ({again_in_run:.1f} s in the run = "
         f"{again_in_run / full_in_run:.1%} of the full run); "
         + (f"NOT EXACT: {', '.join(wrong)} differ from the truth" if wrong else "every table equals the truth")
-        + f"; {budget_growths(again.output)}"
+        + f"; {budget_growths(again.output)}; row groups of the stream tables {groups_before:,} → {groups_after:,}"
+        + (" (the incremental sync vacuumed)" if groups_after < groups_before else "")
     )
     return [
         Figure(
@@ -92,6 +95,21 @@ def budget_growths(output: str) -> str:
         if check:
             found.append(f"{check['table']} check {check['old']} → {check['new']}")
     return "memory budgets grown in it: " + (", ".join(found) if found else "none")
+
+
+def row_groups(duckdb_path: Path) -> int:
+    """Row groups of every stream's table (read-only): fewer after a sync than before means it vacuumed, which
+    the first sync after a full one may do for every table at once (``zd_pipeline/warehouse/vacuum.py``)."""
+    from zd_pipeline.catalogue import STREAMS
+    from zd_pipeline.warehouse import Warehouse
+
+    with Warehouse(duckdb_path).read() as con:
+        return sum(
+            con.execute(
+                "SELECT count(DISTINCT row_group_id) FROM pragma_storage_info(?)", [f"zendesk.{s.table}"]
+            ).fetchone()[0]
+            for s in STREAMS.values()
+        )
 
 
 def stored_summary(duckdb_path: Path, stream_name: str) -> dict[str, object]:

@@ -33,6 +33,7 @@ def test_the_incremental_figure_checks_every_table_against_the_truth() -> None:
     assert figure.value != "error", figure.note
     assert "every table equals the truth" in figure.note
     assert "memory budgets grown in it: " in figure.note
+    assert "row groups of the stream tables " in figure.note
 
 
 def test_the_incremental_figure_names_the_memory_budgets_its_sync_grew() -> None:
