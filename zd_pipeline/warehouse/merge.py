@@ -65,15 +65,14 @@ def apply_staged(
     """
     script, parameters = then
     if page.num_rows == 0:
-        if script:
-            con.execute(script, parameters).fetchall()
+        _run(con, [script], parameters)
         return pa.array([], pa.int32())
     key = stream.primary_key
     table = qualified(schema, stream.table)
     keep = newest_per_id(page, key)
     stored_ts, stored_rowid = _stored(con, table, key, page)
     new = pc.is_null(stored_ts)
-    statements = []
+    writes = []
     if stream.write_mode is WriteMode.APPEND:
         winners = pc.and_(new, keep)
         replaced = pa.nulls(page.num_rows, pa.int64())
@@ -86,17 +85,23 @@ def apply_staged(
         replaced = pc.if_else(replace, stored_rowid, pa.scalar(None, pa.int64()))
         if pc.any(replace).as_py():
             replaced_rows = f"SELECT {_RID} FROM {STAGED} WHERE {_RID} IS NOT NULL"
-            statements.append(f"DELETE FROM {table} WHERE rowid IN ({replaced_rows})")
+            writes.append(f"DELETE FROM {table} WHERE rowid IN ({replaced_rows})")
         winners = pc.or_(pc.and_(new, keep), replace)
     if pc.any(winners).as_py():
-        statements.append(insert_sql(schema, stream, synced_at))
-    if statements:
-        staged = page.append_column(_WRITE, winners).append_column(_RID, replaced)
-        with registered(con, STAGED, staged):
-            con.execute(";\n".join([*statements, script] if script else statements), parameters).fetchall()
-    elif script:
-        con.execute(script, parameters).fetchall()
+        writes.append(insert_sql(schema, stream, synced_at))
+    if writes:
+        with registered(con, STAGED, page.append_column(_WRITE, winners).append_column(_RID, replaced)):
+            _run(con, [*writes, script], parameters)
+    else:
+        _run(con, [script], parameters)
     return pc.filter(page.column(POSITION).combine_chunks(), winners)
+
+
+def _run(con: duckdb.DuckDBPyConnection, statements: list[str], parameters: list[object]) -> None:
+    """The non-empty ``statements`` as one script, one DuckDB call (``parameters`` bind its last statement)."""
+    script = ";\n".join(statement for statement in statements if statement)
+    if script:
+        con.execute(script, parameters).fetchall()
 
 
 def insert_sql(schema: str, stream: Stream, synced_at: float) -> str:
