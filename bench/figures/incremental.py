@@ -77,9 +77,13 @@ def measure(profile: Profile) -> list[Figure]:
     ]
 
 
-_GROWTHS = (
-    re.compile(r"ran out of its (\S+) memory limit writing \d+ rows of (\w+) .*?applying them again with (\S+),"),
-    re.compile(r"check \S+ of (?P<table>\S+) ran out of DuckDB's (?P<old>\S+); running it again with (?P<new>\S+)"),
+# the warnings ``Warehouse.apply_pages`` and the asset checks log when DuckDB ran out and they ran again
+_WRITE_GREW = re.compile(
+    r"ran out of its (?P<old>\S+) memory limit writing \d+ rows of (?P<table>\w+) .*?applying them again with "
+    r"(?P<new>\S+),"
+)
+_CHECK_GREW = re.compile(
+    r"check \S+ of (?P<table>\S+) ran out of DuckDB's (?P<old>\S+); running it again with (?P<new>\S+)"
 )
 
 
@@ -88,28 +92,26 @@ def budget_growths(output: str) -> str:
     and ran again: the suspect when this figure's time jumps, see ``bench/RESULTS.md``, stop 19)."""
     found = []
     for line in output.splitlines():
-        write = _GROWTHS[0].search(line)
-        if write:
-            found.append(f"{write.group(2)} write {write.group(1)} → {write.group(3)}")
-        check = _GROWTHS[1].search(line)
-        if check:
-            found.append(f"{check['table']} check {check['old']} → {check['new']}")
+        for pattern, kind in ((_WRITE_GREW, "write"), (_CHECK_GREW, "check")):
+            grew = pattern.search(line)
+            if grew:
+                found.append(f"{grew['table']} {kind} {grew['old']} → {grew['new']}")
     return "memory budgets grown in it: " + (", ".join(found) if found else "none")
 
 
 def row_groups(duckdb_path: Path) -> int:
-    """Row groups of every stream's table (read-only): fewer after a sync than before means it vacuumed, which
-    the first sync after a full one may do for every table at once (``zd_pipeline/warehouse/vacuum.py``)."""
+    """Row groups of every stream's table (read-only, as the vacuum policy reads them: ``vacuum.table_shape``):
+    fewer after a sync than before means it vacuumed, which the first sync after a full one may do for every
+    table at once (``zd_pipeline/warehouse/vacuum.py``)."""
     from zd_pipeline.catalogue import STREAMS
     from zd_pipeline.warehouse import Warehouse
+    from zd_pipeline.warehouse.connections import CATALOG
+    from zd_pipeline.warehouse.vacuum import table_shape
 
-    with Warehouse(duckdb_path).read() as con:
-        return sum(
-            con.execute(
-                "SELECT count(DISTINCT row_group_id) FROM pragma_storage_info(?)", [f"zendesk.{s.table}"]
-            ).fetchone()[0]
-            for s in STREAMS.values()
-        )
+    warehouse = Warehouse(duckdb_path)
+    with warehouse.read() as con:
+        shapes = [table_shape(con, CATALOG, warehouse.schema, stream.table) for stream in STREAMS.values()]
+    return sum(shape.row_groups for shape in shapes if shape is not None)
 
 
 def stored_summary(duckdb_path: Path, stream_name: str) -> dict[str, object]:
