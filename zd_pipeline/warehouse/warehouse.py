@@ -18,7 +18,15 @@ from zd_pipeline.clock import Clock, SystemClock
 
 from . import ddl, sync_state
 from .arrow_page import page_to_arrow
-from .connections import CATALOG, memory_settings, page_memory_settings, reader_connection, writer_connection
+from .connections import (
+    CATALOG,
+    is_invalidated,
+    memory_settings,
+    page_memory_settings,
+    reader_connection,
+    reattach,
+    writer_connection,
+)
 from .errors import WarehouseError
 from .memory import growing, is_out_of_memory, limit_setting, page_budget
 from .merge import apply_staged
@@ -269,8 +277,24 @@ class Warehouse:
                 cursor.execute(f"USE {CATALOG}").fetchall()
                 self._ensure(cursor, stream)
                 return self._commit_page(cursor, stream, batch, checkpoint)
+            except (WarehouseError, duckdb.Error) as error:
+                if is_invalidated(error):  # else every later write of the session fails the same way
+                    cursor.close()
+                    self._reattach_session(con, error)
+                raise
             finally:
                 cursor.close()
+
+    def _reattach_session(self, con: duckdb.DuckDBPyConnection, error: BaseException) -> None:
+        """After DuckDB invalidated the session's file (a checkpoint inside a commit failed, say for memory), attach
+        it again so the batch can be retried and the session go on; what was committed replays from the log."""
+        try:
+            reattach(con, self.path)
+        except duckdb.Error as failed:
+            raise WarehouseError(
+                f"DuckDB invalidated {self.path} in this session when a checkpoint failed ({error}), and attaching "
+                f"it again failed too ({failed}); end the session and start a new one: committed writes are kept"
+            ) from error
 
     def _commit_page(
         self, con: duckdb.DuckDBPyConnection, stream: Stream, page: pa.Table, checkpoint: Checkpoint

@@ -24,6 +24,7 @@ from zd_pipeline.warehouse import (
     memory,
     page_budget,
 )
+from zd_pipeline.warehouse import warehouse as warehouse_module
 
 from .conftest import rows
 from .records import BASE, WINDOW, page_checkpoint, ticket
@@ -69,6 +70,31 @@ def test_a_write_that_runs_out_of_memory_is_applied_again_with_twice_the_limit(
     assert wh.load_checkpoint("tickets", *WINDOW) == page_checkpoint("tickets", 3)
     assert int(page_budget(wh.path).limit.removesuffix("MB")) > start_mb
     assert any(f"ran out of its {start_mb}MB memory limit" in r.getMessage() for r in caplog.records)
+
+
+def test_a_session_whose_commit_checkpoint_runs_out_attaches_the_file_again_and_applies_the_batch_once_more(
+    tmp_path: Path, clock: ManualClock, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A checkpoint failing inside a commit makes DuckDB invalidate the attached file: every later statement on it
+    fails ("Detach and reattach it"). The session used to retry on the dead catalog, doubling the budget to the
+    ceiling (and keeping that for the file) before failing with a misleading "run where more memory is free".
+    The bench's tickets (varied text, ~30 fields) are what make that checkpoint, not the commit, run out."""
+    from bench.tickets import as_page
+    from bench.tickets import ticket as bench_ticket
+
+    monkeypatch.setattr(memory, "PAGE_START_MB", 16)
+    monkeypatch.setattr(warehouse_module, "SESSION_CHECKPOINT_THRESHOLD", "1MB")  # every commit checkpoints
+    wh = _warehouse(tmp_path, clock)
+    caplog.set_level(logging.WARNING, logger="zd_pipeline.warehouse.warehouse")
+    pages = [as_page([bench_ticket(i, 0) for i in range(first, first + 10_000)]) for first in (1, 10_001, 10_001)]
+    with wh.session():
+        written = [wh.apply_page(TICKETS, page, page_checkpoint("tickets", n)).written for n, page in enumerate(pages)]
+        assert rows(wh, "tickets", "count(*), count(DISTINCT id)", "1") == [(20_000, 20_000)]
+    assert written == [10_000, 10_000, 0]
+    assert wh.load_checkpoint("tickets", *WINDOW) == page_checkpoint("tickets", 2)
+    grew = [r.getMessage() for r in caplog.records if "memory limit writing" in r.getMessage()]
+    assert grew and "has been invalidated" in grew[0]  # the case under test happened
+    assert page_budget(wh.path).limit == "32MB"  # grown once, not to the ceiling
 
 
 def test_at_the_ceiling_the_error_says_so_and_nothing_is_written(
