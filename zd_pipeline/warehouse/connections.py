@@ -107,7 +107,7 @@ def reader_connection(
 
 
 def page_memory_settings(path: Path) -> tuple[str, str]:
-    """:func:`memory_settings` at the file's page budget (``memory.page_budget``: 64 MB unless writes to it ran
+    """:func:`memory_settings` at the file's page budget (``memory.page_budget``: 32 MB unless writes to it ran
     out before)."""
     return memory_settings(path, page_budget(path).limit)
 

@@ -41,13 +41,18 @@ import duckdb
 T = TypeVar("T")
 _log = logging.getLogger(__name__)
 
-PAGE_START_MB = 64
+PAGE_START_MB = 32
 """Where page writes and sessions start; they spill to ``<file>.tmp`` beyond (``connections.page_memory_settings``).
 Measured with a fixed cap: at 1GB a vacuuming checkpoint of a big table filled it (a tickets sync at bench scale
-peaked at 1176 MB RSS at 1,000,000 rows). Peak RSS of that sync (figure 6): 1GB 1176 MB, 128MB 463 MB, 64MB ~400
-MB, 32MB 377 MB, none slower; 16MB failed (a checkpoint on detach could not allocate 6 MiB, which invalidates the
-attached database). The price is spilling: warehouse-only upserts into 1,000,000 rows (figure 3) ran ~20 % slower
-(up to half in longer runs), and 128MB was no faster."""
+peaked at 1176 MB RSS at 1,000,000 rows); 16MB failed (a checkpoint on detach could not allocate 6 MiB, which
+invalidates the attached database). 64 MB until stop 20. 32 MB is what a full sync's batches need (new tickets,
+each batch replacing a few; at bench scale every batch replaced some): figure 6's 1,000,000-ticket sync peaked at
+291-295 MB RSS instead of 306-312 MB (three runs each), in the same 22-23 s; figure 4's end-to-end sync took
+11.8-12.1 s either way. Batches that replace thousands of stored rows need more (deletes spread over the table):
+figure 7's incremental sync (10,000 ticket updates into 1,000,000) runs out at 32 MB on its first tickets batch and
+grows to 64 MB (one rolled-back attempt; 2.8 % of the full sync all the same), and figure 3's bulk load grows too;
+the file keeps what it grew to, so that is paid once per file. DuckDB holds cached blocks up to the cap, so a
+larger start only buys a higher RSS in the syncs that do not need it."""
 CHECKS_START_MB = 32
 """The asset checks' read connection."""
 ANALYTICS_START_MB = 1024

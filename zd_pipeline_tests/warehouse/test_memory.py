@@ -1,7 +1,7 @@
 """DuckDB memory budgets: a write or check that runs out is retried with twice the limit, up to a ceiling.
 
 Real DuckDB files, with the starting limit lowered so a page of a few thousand tickets runs out the way a big
-account's update did at 64 MB.
+account's update did at 64 MB (bench scale, stop 17).
 """
 
 from __future__ import annotations
