@@ -47,7 +47,9 @@ Design summary (copied into the README):
   container's limit when lower), at most 4 GB (a start above that is lowered to it). What a budget grew to is
   kept in ``<file>.memory.json`` for the next process.
 - **Bulk loads**: ``with wh.session(): ...`` holds one write connection across pages (no reopen, checkpoints
-  deferred to a 64 MB WAL and forced at the end); readers and other writers wait for the whole session.
+  deferred to a 64 MB WAL and forced at the end); readers and other writers wait for the whole session. When a
+  checkpoint inside one of its commits fails (say, for memory), DuckDB invalidates the attached file; the session
+  attaches it again and the batch is retried (``file_access``, which holds the per-thread ways into the file).
 - **Pages** can be converted ahead of the write (``prepare``, e.g. in a fetcher thread) and handed to
   ``apply_pages`` as :class:`PreparedPage`.
 - **Speed** (``.venv/bin/python -m bench.warehouse_speed``, 2 cores, 1.3 kB tickets, table of 1,000,000 rows;

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Sequence
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -18,38 +17,25 @@ from zd_pipeline.clock import Clock, SystemClock
 
 from . import ddl, sync_state
 from .arrow_page import page_to_arrow
-from .connections import (
-    CATALOG,
-    is_invalidated,
-    memory_settings,
-    page_memory_settings,
-    reader_connection,
-    reattach,
-    writer_connection,
-)
+from .connections import CATALOG, is_invalidated
 from .errors import WarehouseError
+from .file_access import FileAccess
 from .memory import growing, is_out_of_memory, limit_setting, page_budget
 from .merge import apply_staged
-from .page_writer import HeldFile
 from .pages import PageResult, PreparedPage, concat_pages, split_results
 
 _log = logging.getLogger(__name__)
-SESSION_CHECKPOINT_THRESHOLD = "64MB"
-PAGE_THREADS = 1  # a page is too small for DuckDB's parallelism to pay: one thread measured ~20% faster
-# the memory limit and spill folder come from connections.page_memory_settings (memory.page_budget)
-PAGE_SETTINGS = (f"SET threads = {PAGE_THREADS}",)
-HOLD_SECONDS = 2.0  # longest a sync's writer keeps the file between writes when nobody announces they wait
 
 
-class Warehouse:
+class Warehouse(FileAccess):
     """A DuckDB file holding one schema per account, one table per catalogue stream and ``_sync_state``.
 
     Every method opens a short connection and closes it (DuckDB lets no other process in while a write
     connection is open), except inside :meth:`session`, which holds one write connection for a bulk load, and
-    :meth:`holding`, where a sync's page writes keep the file between them. Inside either, every method of the
-    same thread uses the connection it holds (the file cannot be opened twice in one process).
-    ``lock_timeout`` bounds how long a write waits for other writers or someone else's open connection;
-    ``read_timeout`` how long :meth:`read` waits for a sync's page to finish.
+    :meth:`holding`, where a sync's page writes keep the file between them (:class:`.file_access.FileAccess`).
+    Inside either, every method of the same thread uses the connection it holds (the file cannot be opened twice
+    in one process). ``lock_timeout`` bounds how long a write waits for other writers or someone else's open
+    connection; ``read_timeout`` how long :meth:`read` waits for a sync's page to finish.
     """
 
     def __init__(
@@ -61,121 +47,13 @@ class Warehouse:
         read_timeout: float = 10.0,
         clock: Clock | None = None,
     ) -> None:
-        self.path = Path(path).expanduser().absolute()
+        super().__init__(path, lock_timeout=lock_timeout, read_timeout=read_timeout)
         self.schema = ddl.validate_schema(schema)
-        self.lock_timeout = lock_timeout
-        self.read_timeout = read_timeout
         self._clock: Clock = clock or SystemClock()
         self._ready: set[str] = set()
-        self._local = threading.local()
 
     def __repr__(self) -> str:
         return f"Warehouse({str(self.path)!r}, schema={self.schema!r})"
-
-    # --- connections -------------------------------------------------------------------------------------------
-
-    @contextmanager
-    def read(self, memory_limit: str | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A short read-only connection for users' SQL; waits up to ``read_timeout`` for a sync's page (inside a
-        session or hold of this thread: its connection). ``memory_limit`` caps its queries (they spill beyond):
-        for reads inside a sync process, which must not grow with the tables (the asset checks)."""
-        own = self._own_connection()
-        if own is not None:
-            yield own
-            return
-        with reader_connection(self.path, self.read_timeout, memory_limit) as con:
-            yield con
-
-    @contextmanager
-    def write(self, memory_limit: str | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A read-write connection under the writer lock (inside a session or hold of this thread: its connection).
-        ``memory_limit`` caps its queries (they spill to ``<file>.tmp`` beyond): the analytics rebuild's."""
-        own = self._own_connection()
-        if own is not None:
-            yield own
-            return
-        with writer_connection(self.path, self.lock_timeout) as con:
-            if memory_limit is not None:
-                for statement in memory_settings(self.path, memory_limit):
-                    con.execute(statement).fetchall()
-            yield con
-
-    def _own_connection(self) -> duckdb.DuckDBPyConnection | None:
-        """The connection this thread already has the file open with: its session's, or its hold's while held."""
-        session = getattr(self._local, "con", None)
-        if session is not None:
-            return session
-        held: HeldFile | None = getattr(self._local, "held", None)
-        return held.connection() if held is not None and held.held else None
-
-    @contextmanager
-    def _page_connection(
-        self, table: tuple[str, str] | None = None, memory_limit: str | None = None
-    ) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A page write's connection: the session's, else the hold's (taking the file if it was let go), else a
-        one-write hold. ``table`` (schema, table) is what a successful block wrote, for the vacuum policy;
-        ``memory_limit``, DuckDB's limit for a hold's block (set only when it changes: see ``HeldFile``)."""
-        session = getattr(self._local, "con", None)
-        if session is not None:
-            yield session
-            return
-        held: HeldFile | None = getattr(self._local, "held", None)
-        once = held is None
-        if held is None:
-            held = HeldFile(self.path, self.lock_timeout, PAGE_SETTINGS)
-        try:
-            yield held.connection(memory_limit)
-        except BaseException:
-            with suppress(Exception):  # the write's own error is the one to report
-                held.release()
-            raise
-        if table is not None:
-            held.wrote(*table)
-        held.after_write(once=once)
-
-    @contextmanager
-    def holding(self, hold_seconds: float = HOLD_SECONDS) -> Iterator[Warehouse]:
-        """Let this thread's page writes keep the file between them (a sync's writer: each write then costs its
-        SQL and commit, not an attach and a checkpoint). The file is let go after a write when another reader or
-        writer of this package waits for it, after ``hold_seconds`` in any case, on :meth:`let_go` (call it when
-        no write is coming soon) and when the block ends. See ``page_writer`` for the measurements."""
-        if getattr(self._local, "held", None) is not None or getattr(self._local, "con", None) is not None:
-            yield self
-            return
-        held = HeldFile(self.path, self.lock_timeout, PAGE_SETTINGS, hold_seconds)
-        self._local.held = held
-        try:
-            yield self
-        finally:
-            self._local.held = None
-            held.release_vacuuming()
-
-    def let_go(self) -> None:
-        """Inside :meth:`holding`: release the file now (checkpointed, and vacuumed if a table written is due: call
-        it when there is nothing to write for a while); the next write takes it again."""
-        held: HeldFile | None = getattr(self._local, "held", None)
-        if held is not None:
-            held.release_vacuuming()
-
-    @contextmanager
-    def session(self) -> Iterator[Warehouse]:
-        """Hold one write connection across many calls of this thread (bulk loads, tests). Readers and other
-        writers wait for the whole session, so keep it to a bounded batch. The session's connection is tuned for
-        page applies (one DuckDB thread, the file's ``memory.page_budget``). Syncs use :meth:`holding` instead,
-        which lets waiting readers in and is faster per page (``bench.warehouse_speed`` prints both)."""
-        if getattr(self._local, "con", None) is not None:
-            yield self
-            return
-        with writer_connection(self.path, self.lock_timeout) as con:
-            # Fewer, larger checkpoints while the session holds the file (one is forced when it closes): measured
-            # ~1.5x faster page applies; the WAL it leaves to replay is bounded by this size.
-            con.execute(f"SET checkpoint_threshold = '{SESSION_CHECKPOINT_THRESHOLD}'").fetchall()
-            _tune_for_pages(con, self.path)
-            self._local.con = con
-            try:
-                yield self
-            finally:
-                self._local.con = None
 
     # --- tables ------------------------------------------------------------------------------------------------
 
@@ -285,17 +163,6 @@ class Warehouse:
             finally:
                 cursor.close()
 
-    def _reattach_session(self, con: duckdb.DuckDBPyConnection, error: BaseException) -> None:
-        """After DuckDB invalidated the session's file (a checkpoint inside a commit failed, say for memory), attach
-        it again so the batch can be retried and the session go on; what was committed replays from the log."""
-        try:
-            reattach(con, self.path)
-        except duckdb.Error as failed:
-            raise WarehouseError(
-                f"DuckDB invalidated {self.path} in this session when a checkpoint failed ({error}), and attaching "
-                f"it again failed too ({failed}); end the session and start a new one: committed writes are kept"
-            ) from error
-
     def _commit_page(
         self, con: duckdb.DuckDBPyConnection, stream: Stream, page: pa.Table, checkpoint: Checkpoint
     ) -> list[int]:
@@ -342,11 +209,6 @@ class Warehouse:
                 return read(con)
             except duckdb.CatalogException:
                 return when_absent
-
-
-def _tune_for_pages(con: duckdb.DuckDBPyConnection, path: Path) -> None:
-    for statement in (*PAGE_SETTINGS, *page_memory_settings(path)):
-        con.execute(statement).fetchall()
 
 
 def _rollback(con: duckdb.DuckDBPyConnection) -> None:

@@ -20,11 +20,11 @@ from zd_pipeline.warehouse import (
     Warehouse,
     WarehouseError,
     connections,
+    file_access,
     is_out_of_memory,
     memory,
     page_budget,
 )
-from zd_pipeline.warehouse import warehouse as warehouse_module
 
 from .conftest import rows
 from .records import BASE, WINDOW, page_checkpoint, ticket
@@ -83,7 +83,7 @@ def test_a_session_whose_commit_checkpoint_runs_out_attaches_the_file_again_and_
     from bench.tickets import ticket as bench_ticket
 
     monkeypatch.setattr(memory, "PAGE_START_MB", 16)
-    monkeypatch.setattr(warehouse_module, "SESSION_CHECKPOINT_THRESHOLD", "1MB")  # every commit checkpoints
+    monkeypatch.setattr(file_access, "SESSION_CHECKPOINT_THRESHOLD", "1MB")  # every commit checkpoints
     wh = _warehouse(tmp_path, clock)
     caplog.set_level(logging.WARNING, logger="zd_pipeline.warehouse.warehouse")
     pages = [as_page([bench_ticket(i, 0) for i in range(first, first + 10_000)]) for first in (1, 10_001, 10_001)]
