@@ -41,8 +41,8 @@ Design summary (copied into the README):
   ``read()`` waits up to ``read_timeout`` and then explains that a sync is writing. ``load_checkpoint``/
   ``checkpoints``/``high_water_mark``/``row_count`` go through the writer lock (and the kept instance), so they
   queue behind a sync instead of failing.
-- **Memory**: DuckDB runs under a budget per file (``memory``): 32 MB for writes, 32 MB for the asset checks and
-  1 GB for the analytics rebuild to start with, doubled each time DuckDB runs out (the batch is rolled back and
+- **Memory**: DuckDB runs under a budget per file (``memory``): 32 MB for writes, 128 MB for a vacuuming
+  checkpoint, 32 MB for the asset checks and 1 GB for the analytics rebuild to start with, doubled each time DuckDB runs out (the batch is rolled back and
   applied again, the check or the table's build run again), up to half the memory the process may use (a
   container's limit when lower), at most 4 GB (a start above that is lowered to it). What a budget grew to is
   kept in ``<file>.memory.json`` for the next process.
@@ -75,7 +75,16 @@ Design summary (copied into the README):
 """
 
 from .errors import BadRecordError, NotADuckDBFileError, WarehouseError, WarehouseLockedError
-from .memory import MemoryBudget, analytics_budget, checks_budget, growing, is_out_of_memory, limited_on, page_budget
+from .memory import (
+    MemoryBudget,
+    analytics_budget,
+    checks_budget,
+    growing,
+    is_out_of_memory,
+    limited_on,
+    page_budget,
+    vacuum_budget,
+)
 from .pages import PageResult, PreparedPage
 from .warehouse import Warehouse
 
@@ -94,4 +103,5 @@ __all__ = [
     "is_out_of_memory",
     "limited_on",
     "page_budget",
+    "vacuum_budget",
 ]

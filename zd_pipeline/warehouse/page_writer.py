@@ -41,7 +41,7 @@ import duckdb
 
 from . import connections as cx
 from . import vacuum as policy
-from .memory import is_out_of_memory, limit_setting, page_budget
+from .memory import MemoryBudget, is_out_of_memory, limit_setting, page_budget, vacuum_budget
 
 _log = logging.getLogger(__name__)
 VACUUM_EVERY = 64  # holds per vacuuming checkpoint
@@ -72,6 +72,7 @@ class HeldFile:
         self._periodic = False  # this hold is its instance's VACUUM_EVERY-th: its release asks the policy
         self._written: set[tuple[str, str]] = set()  # (schema, table) written since the file was taken
         self._limit: str | None = None  # the memory_limit this hold set last
+        self._vacuuming = False  # the last release armed a vacuum (whose budget grows if it runs out)
 
     @property
     def held(self) -> bool:
@@ -166,11 +167,12 @@ class HeldFile:
             )
 
     def _grow_budget(self, error: duckdb.Error) -> str:
-        """When ``error`` is DuckDB running out of memory, grow the file's page budget and say so for a log line."""
-        budget = page_budget(self.path)
+        """When ``error`` is DuckDB running out of memory, grow the budget of what ran out (the vacuum's when the
+        failed checkpoint vacuumed, else the page budget) and say so for a log line."""
+        budget = vacuum_budget(self.path) if self._vacuuming else page_budget(self.path)
         if not is_out_of_memory(error) or not budget.grow():
             return ""
-        return f" (the next writes get {budget.limit})"
+        return f" (the next {'vacuum gets' if self._vacuuming else 'writes get'} {budget.limit})"
 
     def written(self) -> None:
         """After a committed write: let go if the hold is due to end (see the module docstring)."""
@@ -191,9 +193,12 @@ class HeldFile:
         self._con = self._stack = None
         if con is None or stack is None:
             return
+        self._vacuuming = False
         try:
             if (vacuum or self._periodic) and written and _vacuum_due(con, written):
+                self._vacuuming = True
                 _set_vacuum(con, True)
+                con.execute(limit_setting(_vacuum_limit(self.path))).fetchall()
             cx.detach(con)
         except BaseException:
             self._drop_instance()
@@ -215,6 +220,12 @@ def _vacuum_due(con: duckdb.DuckDBPyConnection, written: set[tuple[str, str]]) -
     except duckdb.Error as error:
         _log.warning("could not read the table shapes of %s to decide on a vacuum: %s", cx.CATALOG, error)
         return False
+
+
+def _vacuum_limit(path: Path) -> str:
+    """The memory limit of a vacuuming checkpoint: the larger of the file's vacuum and page budgets."""
+    budgets: list[MemoryBudget] = [vacuum_budget(path), page_budget(path)]
+    return max(budgets, key=lambda budget: int(budget.limit.removesuffix("MB"))).limit
 
 
 def _set_vacuum(con: duckdb.DuckDBPyConnection, vacuum: bool) -> None:

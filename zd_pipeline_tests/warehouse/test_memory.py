@@ -24,6 +24,7 @@ from zd_pipeline.warehouse import (
     is_out_of_memory,
     memory,
     page_budget,
+    vacuum_budget,
 )
 
 from .conftest import rows
@@ -181,6 +182,60 @@ def test_a_checkpoint_that_runs_out_after_the_commit_keeps_the_write_and_does_no
     assert wh.load_checkpoint("tickets", *WINDOW) == page_checkpoint("tickets", 2)
     assert page_budget(wh.path).limit == f"{2 * memory.PAGE_START_MB}MB"
     assert any("after a committed write" in record.getMessage() for record in caplog.records)
+
+
+def _limit_shown(limit: str) -> str:
+    """How DuckDB reports ``memory_limit`` after ``SET memory_limit = limit``."""
+    con = duckdb.connect()
+    try:
+        con.execute(memory.limit_setting(limit))
+        return con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    finally:
+        con.close()
+
+
+def _half_dead(wh: Warehouse, version: int) -> None:
+    """A held write that leaves half the stored tickets superseded (newer versions from ``version`` on), so letting
+    go at the end vacuums."""
+    with wh.holding(hold_seconds=3600):
+        for step in (0, 1):
+            records = [ticket(i, BASE + version + step) for i in range(1, 51)]
+            wh.apply_page(TICKETS, records, page_checkpoint("tickets", version + step))
+
+
+def test_a_vacuum_runs_at_its_own_budget_and_running_out_grows_that_budget_only(
+    tmp_path: Path, clock: ManualClock, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Page writes start at 32 MB, which a vacuum of a big table outgrows: it gets ``VACUUM_START_MB`` (or the page
+    budget when that grew larger), and when it runs out its own budget grows, not the page writes'."""
+    wh = _warehouse(tmp_path, clock)
+    real_detach, seen = connections.detach, []
+
+    def detach(con: duckdb.DuckDBPyConnection) -> None:
+        vacuums = con.execute("SELECT current_setting('max_vacuum_tasks')").fetchone()[0] > 0
+        seen.append((vacuums, con.execute("SELECT current_setting('memory_limit')").fetchone()[0]))
+        if vacuums and len([v for v, _ in seen if v]) == 2:  # the second vacuum runs out, as DuckDB would
+            raise duckdb.OutOfMemoryException("Out of Memory Error: failed to allocate data of size 6.0 MiB")
+        real_detach(con)
+
+    monkeypatch.setattr(connections, "detach", detach)
+    caplog.set_level(logging.WARNING, logger="zd_pipeline.warehouse.page_writer")
+    _half_dead(wh, 0)
+    assert seen[-1] == (True, _limit_shown(f"{memory.VACUUM_START_MB}MB"))
+    wh.apply_page(TICKETS, [ticket(1, BASE + 1)], page_checkpoint("tickets", 1))  # a write takes the file again
+    assert seen[-1] == (False, _limit_shown(f"{memory.PAGE_START_MB}MB"))  # at the page budget again
+    _half_dead(wh, 2)  # this vacuum fails: logged, committed rows kept
+    assert vacuum_budget(wh.path).limit == f"{2 * memory.VACUUM_START_MB}MB"
+    assert page_budget(wh.path).limit == f"{memory.PAGE_START_MB}MB"
+    assert "the next vacuum gets" in caplog.text
+    assert wh.row_count("tickets") == 50 and wh.load_checkpoint("tickets", *WINDOW) == page_checkpoint("tickets", 3)
+    monkeypatch.setattr(memory, "_BUDGETS", {})
+    page_budget(wh.path).grow()  # the page budget above the vacuum's (512 MB in a new process): the larger wins
+    page_budget(wh.path).grow()
+    page_budget(wh.path).grow()
+    page_budget(wh.path).grow()
+    _half_dead(wh, 4)
+    assert seen[-1] == (True, _limit_shown(f"{16 * memory.PAGE_START_MB}MB"))
 
 
 def test_what_a_budget_grew_to_is_where_the_next_process_starts(
