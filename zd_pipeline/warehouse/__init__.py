@@ -42,10 +42,10 @@ Design summary (copied into the README):
   ``checkpoints``/``high_water_mark``/``row_count`` go through the writer lock (and the kept instance), so they
   queue behind a sync instead of failing.
 - **Memory**: DuckDB runs under a budget per file (``memory``): 32 MB for writes, 128 MB for a vacuuming
-  checkpoint, 32 MB for the asset checks and 1 GB for the analytics rebuild to start with, doubled each time DuckDB runs out (the batch is rolled back and
-  applied again, the check or the table's build run again), up to half the memory the process may use (a
-  container's limit when lower), at most 4 GB (a start above that is lowered to it). What a budget grew to is
-  kept in ``<file>.memory.json`` for the next process.
+  checkpoint, 32 MB for the asset checks and 1 GB for the analytics rebuild to start with, doubled each time
+  DuckDB runs out (the batch is rolled back and applied again, the check or the table's build run again), up to
+  half the memory the process may use (a container's limit when lower), at most 4 GB (a start above that is
+  lowered to it). What a budget grew to is kept in ``<file>.memory.json`` for the next process.
 - **Bulk loads**: ``with wh.session(): ...`` holds one write connection across pages (no reopen, checkpoints
   deferred to a 64 MB WAL and forced at the end); readers and other writers wait for the whole session. When a
   checkpoint inside one of its commits fails (say, for memory), DuckDB invalidates the attached file; the session

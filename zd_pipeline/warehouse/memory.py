@@ -1,4 +1,4 @@
-"""DuckDB memory limits for writes, checks and the analytics: modest to start with, doubled when DuckDB runs out.
+"""DuckDB memory limits for writes, vacuums, checks and analytics: modest to start with, doubled when DuckDB runs out.
 
 A sync caps DuckDB (:data:`PAGE_START_MB` for page writes, :data:`CHECKS_START_MB` for the asset checks) so that
 its memory stays flat as tables grow, and the analytics rebuild is capped too (:data:`ANALYTICS_START_MB`). What
@@ -114,6 +114,11 @@ class MemoryBudget:
     def limit(self) -> str:
         """The limit in DuckDB's syntax, e.g. ``'64MB'``."""
         return f"{self._mb}MB"
+
+    @property
+    def mb(self) -> int:
+        """The limit in MB."""
+        return self._mb
 
     @property
     def at_ceiling(self) -> bool:

@@ -41,7 +41,7 @@ import duckdb
 
 from . import connections as cx
 from . import vacuum as policy
-from .memory import MemoryBudget, is_out_of_memory, limit_setting, page_budget, vacuum_budget
+from .memory import is_out_of_memory, limit_setting, page_budget, vacuum_budget
 
 _log = logging.getLogger(__name__)
 VACUUM_EVERY = 64  # holds per vacuuming checkpoint
@@ -224,8 +224,7 @@ def _vacuum_due(con: duckdb.DuckDBPyConnection, written: set[tuple[str, str]]) -
 
 def _vacuum_limit(path: Path) -> str:
     """The memory limit of a vacuuming checkpoint: the larger of the file's vacuum and page budgets."""
-    budgets: list[MemoryBudget] = [vacuum_budget(path), page_budget(path)]
-    return max(budgets, key=lambda budget: int(budget.limit.removesuffix("MB"))).limit
+    return max(vacuum_budget(path), page_budget(path), key=lambda budget: budget.mb).limit
 
 
 def _set_vacuum(con: duckdb.DuckDBPyConnection, vacuum: bool) -> None:
