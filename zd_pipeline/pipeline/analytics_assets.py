@@ -121,10 +121,15 @@ def _asset(
             context.log.warning(f"{analytics}.{table.name} ran out of DuckDB's {old}; trying again with {new}")
 
         with warehouse.write(memory_limit=budget.limit) as con:
-            growing(budget, limited_on(con, lambda: build_table(con, table, account, analytics)), grew)
+
+            def recover(error: BaseException) -> None:  # DuckDB invalidated the file: attach it again, then retry
+                warehouse.attach_again(con, error)
+
+            build = limited_on(con, lambda: build_table(con, table, account, analytics))
+            growing(budget, build, grew, recover)
             seconds = time.perf_counter() - started
             metadata = growing(
-                budget, limited_on(con, lambda: materialization_metadata(con, table, account, analytics)), grew
+                budget, limited_on(con, lambda: materialization_metadata(con, table, account, analytics)), grew, recover
             )
         context.log.info(f"{analytics}.{table.name}: {metadata['row_count']} rows in {seconds:.2f} s")
         return dg.MaterializeResult(metadata={**metadata, "build_seconds": round(seconds, 3)})

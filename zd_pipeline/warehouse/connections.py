@@ -238,20 +238,9 @@ def attach_to(con: duckdb.DuckDBPyConnection, path: Path, *, read_only: bool = F
     return con
 
 
-def is_invalidated(error: BaseException | None) -> bool:
-    """True when ``error`` (or what caused it) says DuckDB invalidated the attached file: a checkpoint failed (say,
-    for memory) inside a commit. Every later statement on the catalog then fails the same way until it is detached
-    and attached again (:func:`reattach`); what was committed is in the write-ahead log, replayed on attach."""
-    while error is not None:
-        if isinstance(error, duckdb.Error) and "has been invalidated" in str(error):
-            return True
-        error = error.__cause__
-    return False
-
-
 def reattach(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     """Detach the file and attach it again as :data:`CATALOG`, in use by ``con``, which stays open (a session's
-    connection, still under the writer lock). The way back from :func:`is_invalidated`. Done through a fresh
+    connection, still under the writer lock). The way back from ``memory.is_invalidated``. Done through a fresh
     cursor: the invalidated catalog is ``con``'s default, which ``con`` can neither leave (``USE`` fails on it)
     nor detach; a new cursor starts in DuckDB's own ``memory`` catalog."""
     fresh = con.cursor()

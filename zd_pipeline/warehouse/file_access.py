@@ -141,15 +141,16 @@ class FileAccess:
             finally:
                 self._local.con = None
 
-    def _reattach_session(self, con: duckdb.DuckDBPyConnection, error: BaseException) -> None:
-        """After DuckDB invalidated the session's file (a checkpoint inside a commit failed, say for memory), attach
-        it again so the batch can be retried and the session go on; what was committed replays from the log."""
+    def attach_again(self, con: duckdb.DuckDBPyConnection, error: BaseException) -> None:
+        """After DuckDB invalidated the file on ``con`` (a session's, or one from :meth:`write`: a checkpoint inside
+        a commit failed, say for memory), attach it again so the work can be retried on ``con``; what was committed
+        replays from the log. Pass as ``recover`` to ``memory.growing``."""
         try:
             reattach(con, self.path)
         except duckdb.Error as failed:
             raise WarehouseError(
-                f"DuckDB invalidated {self.path} in this session when a checkpoint failed ({error}), and attaching "
-                f"it again failed too ({failed}); end the session and start a new one: committed writes are kept"
+                f"DuckDB invalidated {self.path} when a checkpoint failed ({error}), and attaching it again failed "
+                f"too ({failed}); close this connection or session and start a new one: committed writes are kept"
             ) from error
 
 

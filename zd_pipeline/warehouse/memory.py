@@ -205,15 +205,25 @@ def growing(
     budget: MemoryBudget,
     attempt: Callable[[str], T],
     grew: Callable[[str, str, BaseException], None],
+    recover: Callable[[BaseException], None] | None = None,
 ) -> T:
     """``attempt(limit)`` (which runs DuckDB under ``limit``); when DuckDB runs out, grow the budget, tell
     ``grew(old, new, error)`` and try again. ``attempt`` must leave nothing behind when it fails (a read, or a
-    write that rolls back). At the ceiling, or on any other error, the error is raised."""
+    write that rolls back). At the ceiling, or on any other error, the error is raised.
+
+    When the failure invalidated the attached file (:func:`is_invalidated`: a checkpoint inside a commit ran out),
+    every later statement on that connection fails the same way, so trying again is useless until
+    ``recover(error)`` has attached the file again; without ``recover`` the error is raised at once, and the
+    budget is not grown (growing it to the ceiling on a dead connection kept 4 GB for the file)."""
     while True:
         limit = budget.limit
         try:
             return attempt(limit)
         except Exception as error:
+            if is_invalidated(error):
+                if recover is None:
+                    raise
+                recover(error)
             if not is_out_of_memory(error) or not budget.grow(after=limit):
                 raise
             grew(limit, budget.limit, error)
@@ -232,6 +242,18 @@ def limited_on(con: duckdb.DuckDBPyConnection, run: Callable[[], T]) -> Callable
         return run()
 
     return attempt
+
+
+def is_invalidated(error: BaseException | None) -> bool:
+    """True when ``error`` (or what caused it) says DuckDB invalidated the attached file: a checkpoint failed (say,
+    for memory) inside a commit. Every later statement on the catalog then fails the same way until it is detached
+    and attached again (``connections.reattach``); what was committed is in the write-ahead log, replayed on
+    attach."""
+    while error is not None:
+        if isinstance(error, duckdb.Error) and "has been invalidated" in str(error):
+            return True
+        error = error.__cause__
+    return False
 
 
 def is_out_of_memory(error: BaseException | None) -> bool:

@@ -17,7 +17,7 @@ from zd_pipeline.clock import Clock, SystemClock
 
 from . import ddl, sync_state
 from .arrow_page import page_to_arrow
-from .connections import CATALOG, is_invalidated
+from .connections import CATALOG
 from .errors import WarehouseError
 from .file_access import FileAccess
 from .memory import growing, is_out_of_memory, limit_setting, page_budget
@@ -130,7 +130,10 @@ class Warehouse(FileAccess):
 
         try:
             written = growing(
-                page_budget(self.path), lambda limit: self._apply_batch(stream, batch, checkpoint, limit), grew
+                page_budget(self.path),
+                lambda limit: self._apply_batch(stream, batch, checkpoint, limit),
+                grew,
+                recover=self._recover_page_connection,
             )
         except (WarehouseError, duckdb.Error) as error:
             if not is_out_of_memory(error):
@@ -155,13 +158,16 @@ class Warehouse(FileAccess):
                 cursor.execute(f"USE {CATALOG}").fetchall()
                 self._ensure(cursor, stream)
                 return self._commit_page(cursor, stream, batch, checkpoint)
-            except (WarehouseError, duckdb.Error) as error:
-                if is_invalidated(error):  # else every later write of the session fails the same way
-                    cursor.close()
-                    self._reattach_session(con, error)
-                raise
             finally:
                 cursor.close()
+
+    def _recover_page_connection(self, error: BaseException) -> None:
+        """After a batch failed with the file invalidated: a session attaches it again on its connection; a hold
+        has let go already (dropping its DuckDB instance when detaching failed), so the next attempt takes the
+        file afresh."""
+        session = getattr(self._local, "con", None)
+        if session is not None:
+            self.attach_again(session, error)
 
     def _commit_page(
         self, con: duckdb.DuckDBPyConnection, stream: Stream, page: pa.Table, checkpoint: Checkpoint

@@ -21,6 +21,7 @@ from zd_pipeline.warehouse import (
     WarehouseError,
     connections,
     file_access,
+    growing,
     is_out_of_memory,
     memory,
     page_budget,
@@ -110,6 +111,38 @@ def test_at_the_ceiling_the_error_says_so_and_nothing_is_written(
     assert is_out_of_memory(raised.value)
     assert rows(wh, "tickets", "id, _ordering_ts") == [(1, BASE)]
     assert wh.load_checkpoint("tickets", *WINDOW) == page_checkpoint("tickets", 1)
+
+
+_INVALIDATED = (
+    'IO Error: Database "zd_warehouse" has been invalidated because checkpointing failed. Detach and reattach it '
+    "before using it again. Original error: could not allocate block of size 256.0 KiB (15.0 MiB/15.2 MiB used)"
+)
+
+
+def test_an_invalidated_file_is_not_tried_again_without_recovery_and_the_budget_stays() -> None:
+    """Every statement on an invalidated catalog fails the same way: growing the budget and trying again only
+    pushed the budget to its ceiling (and kept it for the file)."""
+    budget, attempts = MemoryBudget(16, 1024), []
+
+    def attempt(limit: str) -> str:
+        attempts.append(limit)
+        raise duckdb.IOException(_INVALIDATED)
+
+    with pytest.raises(duckdb.IOException, match="has been invalidated"):
+        growing(budget, attempt, lambda *_: None)
+    assert attempts == ["16MB"] and budget.limit == "16MB"
+
+
+def test_with_recovery_an_invalidated_file_is_attached_again_and_the_attempt_repeated_with_more_memory() -> None:
+    budget, recovered = MemoryBudget(16, 1024), []
+
+    def attempt(limit: str) -> str:
+        if limit == "16MB":
+            raise duckdb.IOException(_INVALIDATED)
+        return limit
+
+    assert growing(budget, attempt, lambda *_: None, recovered.append) == "32MB"
+    assert len(recovered) == 1 and "has been invalidated" in str(recovered[0])
 
 
 def test_a_budget_doubles_up_to_its_ceiling_and_a_stale_attempt_does_not_grow_it_twice() -> None:
