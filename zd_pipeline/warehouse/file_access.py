@@ -144,7 +144,7 @@ class FileAccess:
     def attach_again(self, con: duckdb.DuckDBPyConnection, error: BaseException) -> None:
         """After DuckDB invalidated the file on ``con`` (a session's, or one from :meth:`write`: a checkpoint inside
         a commit failed, say for memory), attach it again so the work can be retried on ``con``; what was committed
-        replays from the log. Pass as ``recover`` to ``memory.growing``."""
+        replays from the log. For the ``recover`` callback of ``memory.growing``."""
         try:
             reattach(con, self.path)
         except duckdb.Error as failed:
