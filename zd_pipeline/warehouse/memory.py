@@ -31,7 +31,7 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import suppress
 from pathlib import Path
 from typing import TypeVar
@@ -249,21 +249,22 @@ def is_invalidated(error: BaseException | None) -> bool:
     for memory) inside a commit. Every later statement on the catalog then fails the same way until it is detached
     and attached again (``connections.reattach``); what was committed is in the write-ahead log, replayed on
     attach."""
-    while error is not None:
-        if isinstance(error, duckdb.Error) and "has been invalidated" in str(error):
-            return True
-        error = error.__cause__
-    return False
+    return any("has been invalidated" in str(cause) for cause in _duckdb_causes(error))
 
 
 def is_out_of_memory(error: BaseException | None) -> bool:
     """True when ``error`` (or what caused it) is DuckDB reporting that it reached its memory limit. A failed
     commit reports it as a ``TransactionException`` ("Failed to commit: could not allocate block ..."), so the
     message is what tells."""
+    return any(
+        isinstance(cause, duckdb.OutOfMemoryException) or any(marker in str(cause).lower() for marker in _OUT_OF_MEMORY)
+        for cause in _duckdb_causes(error)
+    )
+
+
+def _duckdb_causes(error: BaseException | None) -> Iterator[duckdb.Error]:
+    """The DuckDB errors in ``error``'s chain of causes (itself first), which is how the warehouse wraps them."""
     while error is not None:
-        if isinstance(error, duckdb.OutOfMemoryException):
-            return True
-        if isinstance(error, duckdb.Error) and any(marker in str(error).lower() for marker in _OUT_OF_MEMORY):
-            return True
+        if isinstance(error, duckdb.Error):
+            yield error
         error = error.__cause__
-    return False
