@@ -37,6 +37,7 @@ from .arrow_values import (
     json_texts_array,
     list_item_type,
     list_type,
+    positions,
     timestamps,
     tombstones,
 )
@@ -62,7 +63,7 @@ def page_to_arrow(stream: Stream, records: Sequence[Record]) -> pa.Table:
         raw, records = records.raw, list(records)
     ids = _ids(stream, records)
     ordering = _ordering(stream, records)
-    arrays: dict[str, pa.Array] = {POSITION: pa.array(range(len(records)), pa.int32())}
+    arrays: dict[str, pa.Array] = {POSITION: positions(len(records))}
     plain = _plain_columns(stream, records)
     for column in table_columns(stream):
         if column.name == stream.primary_key:

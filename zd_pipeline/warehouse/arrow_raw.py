@@ -31,6 +31,7 @@ from .arrow_values import (
     TIMESTAMP,
     joined_json_texts,
     list_type,
+    positions,
     timestamps,
     tombstones,
 )
@@ -46,7 +47,7 @@ def raw_page_to_arrow(stream: Stream, records: RawRecords) -> pa.Table | None:
         if rows is None or (rows and type(rows[0]) is not codec.struct):
             rows = codec.decoder.decode(records.json_array())
         values = codec.values(rows)
-        arrays: dict[str, pa.Array] = {POSITION: pa.array(range(len(records)), pa.int32())}
+        arrays: dict[str, pa.Array] = {POSITION: positions(len(records))}
         for column, column_values in zip(codec.columns, values, strict=True):
             arrays[column.name] = _array(column, column_values)
     except (msgspec.ValidationError, *CONVERSION_ERRORS):

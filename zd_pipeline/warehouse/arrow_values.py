@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -31,6 +32,19 @@ SCALAR_TYPES: dict[str, pa.DataType] = {
 TEXT_CAST_TYPES = ("TIMESTAMPTZ", "JSON")
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 JSON = pa.json_(pa.large_string())
+INT32 = pa.int32()
+
+
+def positions(count: int, arrow_type: pa.DataType = INT32) -> pa.Array:
+    """0, 1, ..., ``count - 1`` (a page's or batch's ``_pos``), built in numpy: ``pa.array(range(n))`` walks n
+    Python ints while holding the GIL, which the writer thread waits for (0.7 ms per 7,000 rows)."""
+    return pa.array(np.arange(count, dtype=arrow_type.to_pandas_dtype()), arrow_type)
+
+
+def constant_mask(count: int, value: bool) -> pa.Array:
+    """``count`` times ``value`` as a boolean array, without a Python list (``[True] * n`` converted to Arrow cost
+    the writer ~1 ms per 7,000-row batch, most of it waiting for the GIL while a fetcher parsed a page)."""
+    return pa.repeat(pa.scalar(value, pa.bool_()), count)
 
 
 def list_item_type(type_name: str) -> str | None:

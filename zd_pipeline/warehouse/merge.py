@@ -37,6 +37,7 @@ import pyarrow.compute as pc
 from zd_pipeline.catalogue import Stream, WriteMode
 
 from .arrow_page import POSITION, sql_expression
+from .arrow_values import constant_mask, positions
 from .ddl import qualified, quote, table_columns
 
 STAGED = "_zd_staged_page"
@@ -121,13 +122,13 @@ def newest_per_id(page: pa.Table, key: str) -> pa.Array:
     All true when ids are unique."""
     ids = page.column(key)
     if pc.count_distinct(ids).as_py() == page.num_rows:
-        return pa.array([True] * page.num_rows, pa.bool_())
+        return constant_mask(page.num_rows, True)
     order = pc.sort_indices(page, [(key, "ascending"), ("_ordering_ts", "ascending"), (POSITION, "ascending")])
     sorted_ids = pc.take(ids, order).combine_chunks()
     # the last row of each run of equal ids is that id's winner
     last = pc.not_equal(sorted_ids.slice(0, len(sorted_ids) - 1), sorted_ids.slice(1))
     winners = pc.filter(order, pa.concat_arrays([last, pa.array([True], pa.bool_())]))
-    return pc.is_in(pa.array(range(page.num_rows), pa.uint64()), value_set=winners.cast(pa.uint64()))
+    return pc.is_in(positions(page.num_rows, pa.uint64()), value_set=winners.cast(pa.uint64()))
 
 
 def _stored(con: duckdb.DuckDBPyConnection, table: str, key: str, page: pa.Table) -> tuple[pa.Array, pa.Array]:
@@ -157,7 +158,7 @@ def _raw_differs(
     stored_raw = _take(found.column("raw"), pc.index_in(rowids, value_set=found.column("rid").combine_chunks()))
     incoming = pc.filter(_storage(page.column("_raw")), tie)
     differs_at_ties = pc.fill_null(pc.not_equal(incoming, stored_raw.cast(pa.large_string())), True)
-    return pc.replace_with_mask(pa.array([False] * page.num_rows, pa.bool_()), tie, differs_at_ties)
+    return pc.replace_with_mask(constant_mask(page.num_rows, False), tie, differs_at_ties)
 
 
 def _take(column: pa.ChunkedArray, indices: pa.Array) -> pa.Array:

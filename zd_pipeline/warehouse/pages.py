@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
-from .arrow_page import POSITION
+from .arrow_values import POSITION, positions
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ def concat_pages(tables: list[pa.Table]) -> pa.Table:
         return tables[0]
     batch = pa.concat_tables(tables)
     position = batch.schema.get_field_index(POSITION)
-    return batch.set_column(position, POSITION, pa.array(range(batch.num_rows), pa.int32()))
+    return batch.set_column(position, POSITION, positions(batch.num_rows))
 
 
 def split_results(sizes: list[int], written: list[int]) -> list[PageResult]:
