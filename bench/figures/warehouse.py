@@ -1,7 +1,8 @@
 """Figure 3: ticket rows/s upserted into a table already holding ``profile.warehouse_rows`` rows.
 
 The measurement is ``bench/warehouse_speed.py``'s (owned by the warehouse's maintainer):
-``measure_upsert_rate(existing_rows=...)`` when it offers one, else the same steps from its building blocks
+``measure_upsert_rate(existing_rows=...)`` when it offers one (upserts through the sync engine over one cycle of
+the vacuum policy: the writes that make a vacuum due and the vacuum), else the same steps from its building blocks
 (load the table, then time pages of 70 % newer versions of stored tickets and 30 % new ones, one
 ``Warehouse.apply_page`` per page, each with its checkpoint).
 """
@@ -27,12 +28,12 @@ def measure(profile: Profile) -> list[Figure]:
         result = measure_upsert_rate(existing_rows=rows, pages=profile.warehouse_pages)
         rate = float(result["rows_per_s"])
         how = (
-            f"bench.warehouse_speed.measure_upsert_rate: {int(result['rows']):,} rows (70 % newer versions, 30 % new) "
-            f"in {int(result['transactions'])} transactions as the engine coalesces them, including the "
-            f"checkpoint when the writer lets go ({result['final_release_seconds']:.1f} s) and this run's share "
-            f"({result['vacuum_share']:.0%}) of the vacuum its dead rows need when due "
-            f"({result['vacuum_seconds']:.1f} s); until the last commit {result['writes_rows_per_second']:,.0f} "
-            f"rows/s; peak RSS {result['peak_rss_mb']:.0f} MB"
+            f"bench.warehouse_speed.measure_upsert_rate: runs of {int(result['rows'] / result['runs']):,} rows (70 % "
+            f"newer versions, 30 % new) through the sync engine, each ended as a sync ends, until the vacuum they "
+            f"make due ran: {int(result['runs'])} runs, {int(result['rows']):,} rows in {int(result['transactions'])} "
+            f"transactions and {result['seconds']:.1f} s, of which the vacuum {result['vacuum_seconds']:.1f} s; "
+            f"until each run's last commit {result['writes_rows_per_second']:,.0f} rows/s; peak RSS "
+            f"{result['peak_rss_mb']:.0f} MB"
         )
     else:
         rate = _fallback_rate(rows, profile.warehouse_pages)
