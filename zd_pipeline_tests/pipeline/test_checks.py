@@ -188,6 +188,20 @@ def test_a_successful_sync_of_todays_open_window_counts_as_fresh(tmp_path: Path)
     assert not evaluations[("ticket_events", FRESH)].passed  # another stream's sync says nothing about this one
 
 
+def test_the_baseline_is_what_was_recorded_before_the_current_run_was_created() -> None:
+    @dg.asset(key=["zendesk", "users"])
+    def users() -> dg.MaterializeResult:
+        return dg.MaterializeResult(metadata={"row_count": 5})
+
+    instance = dg.DagsterInstance.ephemeral()
+    key = dg.AssetKey(["zendesk", "users"])
+    instance.report_runless_asset_event(dg.AssetMaterialization(key, metadata={"row_count": 3}))
+    run = dg.materialize([users], instance=instance)
+    # recorded after the run was created, by someone else: not what the run's table is compared with
+    instance.report_runless_asset_event(dg.AssetMaterialization(key, metadata={"row_count": 99}))
+    assert previous_row_count(instance, key, current_run_id=run.run_id) == 3
+
+
 def test_the_baseline_is_found_behind_a_long_range_run_of_the_current_run() -> None:
     """A range run records one materialization per partition; the pages that skip them grow (8, 32, 100)."""
     days = dg.StaticPartitionsDefinition([f"d{n:02d}" for n in range(60)])
