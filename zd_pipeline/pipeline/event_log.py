@@ -8,9 +8,14 @@ and the cross-run index database once per event. That was ~10 s of a 33 s demo s
 
 What this subclass changes, nothing else:
 
-- **One engine per database file**, kept (at most :data:`MAX_ENGINES`, least recently used dropped). Engines
-  keep no connection open (``NullPool`` as before), so files are never held and other processes (webserver,
-  daemon, run workers) see every write as soon as it commits, as before.
+- **One engine per database file**, kept (at most :data:`MAX_ENGINES`, least recently used dropped), each
+  keeping one SQLite connection open between uses. Dagster's storage opened a connection per write, so SQLite
+  parsed the database's schema every time, and closing the last connection of a WAL-mode database checkpoints
+  it and deletes its ``-wal`` file: 1.8 ms per stored log event, 0.5 ms with the connection kept (stop 21).
+  The databases are in WAL mode (Dagster sets it), so an open connection holds no lock between transactions:
+  other processes (webserver, daemon, run workers) read and write meanwhile and see every write once it
+  commits, as before. The storage's own lock already serialises its uses, so one connection serves every
+  thread (``check_same_thread=False``); a forked child drops its parent's engines unused.
 - **Batches in one transaction per database.** Dagster already hands a range run's planned and materialization
   events to ``store_event_batch`` as one batch, but only when ``DAGSTER_EVENT_BATCH_SIZE`` is set (it reads the
   variable at every event), and SQLite's storage then stored them one by one anyway. This storage writes the
@@ -58,9 +63,11 @@ from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
 from dagster._serdes import ConfigurableClassData, serialize_value
 from sqlalchemy import exc as db_exc
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import QueuePool
 
 MAX_ENGINES = 16  # a webserver reads many runs' databases; engines are small but not free
+KEPT_CONNECTIONS = 1  # per engine; uses are serialised by the storage's lock
+OVERFLOW_CONNECTIONS = 4  # closed when returned: Dagster's _initdb inspects a database from inside a connection
 BATCH_SIZE = 1000  # events Dagster buffers before it hands them over (a batch's end flushes sooner)
 BATCH_SIZE_VARIABLE = "DAGSTER_EVENT_BATCH_SIZE"
 
@@ -79,6 +86,7 @@ class BatchingSqliteEventLogStorage(SqliteEventLogStorage):
 
     def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None) -> None:
         self._engines: OrderedDict[str, Engine] = OrderedDict()
+        self._engines_pid = os.getpid()
         self._tables: set[str] = set()
         os.environ.setdefault(BATCH_SIZE_VARIABLE, str(BATCH_SIZE))
         super().__init__(base_dir, inst_data)
@@ -107,14 +115,21 @@ class BatchingSqliteEventLogStorage(SqliteEventLogStorage):
                 yield conn
 
     def _engine(self, shard: str) -> Engine:
+        if self._engines_pid != os.getpid():  # a forked child: its parent's connections are not its own
+            for inherited in self._engines.values():
+                inherited.dispose(close=False)
+            self._engines.clear()
+            self._engines_pid = os.getpid()
         engine = self._engines.get(shard)
         if engine is not None:
             self._engines.move_to_end(shard)
             return engine
         engine = create_engine(
             self.conn_string_for_shard(shard),
-            poolclass=NullPool,
-            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
+            poolclass=QueuePool,
+            pool_size=KEPT_CONNECTIONS,
+            max_overflow=OVERFLOW_CONNECTIONS,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
         )
         self._engines[shard] = engine
         while len(self._engines) > MAX_ENGINES:

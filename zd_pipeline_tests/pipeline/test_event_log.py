@@ -2,6 +2,8 @@
 storage stores, for the range runs a sync makes, for failed runs, and across processes reading the files."""
 
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -146,6 +148,35 @@ def test_another_process_reads_what_was_stored_and_the_default_storage_can_take_
         assert not isinstance(instance.event_log_storage, event_log.BatchingSqliteEventLogStorage)
         assert _what_was_stored(instance, run_id) == expected
         assert _materialize(instance).success
+
+
+OTHER_PROCESS = """
+import sys
+import dagster as dg
+from zd_pipeline.pipeline.commands.sync import instance_in
+
+@dg.asset(key=["zendesk", "tickets"])
+def tickets() -> dg.MaterializeResult:
+    return dg.MaterializeResult(metadata={"records": 1})
+
+with instance_in(sys.argv[1]) as instance:
+    assert dg.materialize([tickets], instance=instance).success
+"""
+
+
+def test_kept_connections_leave_the_databases_to_other_processes(homes: tuple[Path, Path]) -> None:
+    """The engines keep a connection open between uses (WAL mode: no lock held between transactions)."""
+    _, project = homes
+    with instance_in(project) as instance:
+        run_id = _materialize(instance).run_id
+        assert instance.event_log_storage._engines["index"].pool.checkedin() == 1  # kept, not closed
+        done = subprocess.run(
+            [sys.executable, "-c", OTHER_PROCESS, str(project)], capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        runs = {r.run_id for r in instance.fetch_materializations(tickets.key, limit=100).records}
+        assert len(runs) == 2 and run_id in runs  # the other process's run, read through the kept connections
+        assert _materialize(instance).success  # and this one still writes
 
 
 def test_engines_are_kept_per_database_and_bounded(homes: tuple[Path, Path]) -> None:
