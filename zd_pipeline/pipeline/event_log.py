@@ -14,8 +14,8 @@ What this subclass changes, nothing else:
   it and deletes its ``-wal`` file: 1.8 ms per stored log event, 0.5 ms with the connection kept (stop 21).
   The databases are in WAL mode (Dagster sets it), so an open connection holds no lock between transactions:
   other processes (webserver, daemon, run workers) read and write meanwhile and see every write once it
-  commits, as before. The storage's own lock already serialises its uses, so one connection serves every
-  thread (``check_same_thread=False``); a forked child drops its parent's engines unused.
+  commits, as before (:func:`.sqlite_storages.kept_engine`, shared with the run and schedule storages). A
+  forked child drops its parent's engines unused.
 - **Batches in one transaction per database.** Dagster already hands a range run's planned and materialization
   events to ``store_event_batch`` as one batch, but only when ``DAGSTER_EVENT_BATCH_SIZE`` is set (it reads the
   variable at every event), and SQLite's storage then stored them one by one anyway. This storage writes the
@@ -58,16 +58,13 @@ from dagster._core.events.log import EventLogEntry
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 from dagster._core.storage.event_log.schema import AssetCheckExecutionsTable, AssetKeyTable, SqlEventLogStorageTable
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
-from dagster._core.storage.sql import create_engine
-from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
 from dagster._serdes import ConfigurableClassData, serialize_value
 from sqlalchemy import exc as db_exc
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.pool import QueuePool
+
+from .sqlite_storages import kept_engine
 
 MAX_ENGINES = 16  # a webserver reads many runs' databases; engines are small but not free
-KEPT_CONNECTIONS = 1  # per engine; uses are serialised by the storage's lock
-OVERFLOW_CONNECTIONS = 4  # closed when returned: Dagster's _initdb inspects a database from inside a connection
 BATCH_SIZE = 1000  # events Dagster buffers before it hands them over (a batch's end flushes sooner)
 BATCH_SIZE_VARIABLE = "DAGSTER_EVENT_BATCH_SIZE"
 
@@ -124,13 +121,7 @@ class BatchingSqliteEventLogStorage(SqliteEventLogStorage):
         if engine is not None:
             self._engines.move_to_end(shard)
             return engine
-        engine = create_engine(
-            self.conn_string_for_shard(shard),
-            poolclass=QueuePool,
-            pool_size=KEPT_CONNECTIONS,
-            max_overflow=OVERFLOW_CONNECTIONS,
-            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
-        )
+        engine = kept_engine(self.conn_string_for_shard(shard))
         self._engines[shard] = engine
         while len(self._engines) > MAX_ENGINES:
             self._engines.popitem(last=False)[1].dispose()

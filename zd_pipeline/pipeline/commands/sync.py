@@ -76,7 +76,7 @@ def open_instance(home: Path) -> dg.DagsterInstance:
 @contextmanager
 def instance_in(home: Path) -> Iterator[dg.DagsterInstance]:
     """The Dagster instance in ``home``, whatever ``$DAGSTER_HOME`` is: the project's ``dagster.yaml`` names its
-    folder through that variable (``event_log_storage``), so it points at ``home`` while the instance loads, then
+    folder through that variable (its storage blocks), so it points at ``home`` while the instance loads, then
     goes back. For tools and tests that read several instances; not thread-safe."""
     import dagster as dg
 
