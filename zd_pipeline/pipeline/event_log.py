@@ -49,9 +49,9 @@ from __future__ import annotations
 
 import os
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Self
 
 from dagster._core.events import ASSET_EVENTS
 from dagster._core.events.log import EventLogEntry
@@ -62,7 +62,7 @@ from dagster._serdes import ConfigurableClassData, serialize_value
 from sqlalchemy import exc as db_exc
 from sqlalchemy.engine import Connection, Engine
 
-from .sqlite_storages import kept_engine
+from .sqlite_storages import DagsterHomeConfig, kept_engine
 
 MAX_ENGINES = 16  # a webserver reads many runs' databases; engines are small but not free
 BATCH_SIZE = 1000  # events Dagster buffers before it hands them over (a batch's end flushes sooner)
@@ -74,7 +74,7 @@ def event_log_folder(dagster_home: str) -> str:
     return os.path.join(dagster_home, "history", "runs", "")
 
 
-class BatchingSqliteEventLogStorage(SqliteEventLogStorage):
+class BatchingSqliteEventLogStorage(DagsterHomeConfig, SqliteEventLogStorage):
     """:class:`SqliteEventLogStorage` with kept engines and one transaction per batch (module docstring).
 
     Configured in ``dagster.yaml`` with the instance folder (``dagster_home``, normally ``{env: DAGSTER_HOME}``);
@@ -89,16 +89,8 @@ class BatchingSqliteEventLogStorage(SqliteEventLogStorage):
         super().__init__(base_dir, inst_data)
 
     @classmethod
-    def config_type(cls) -> dict[str, Any]:
-        from dagster._config import StringSource
-
-        return {"dagster_home": StringSource}
-
-    @classmethod
-    def from_config_value(
-        cls, inst_data: ConfigurableClassData | None, config_value: Mapping[str, Any]
-    ) -> BatchingSqliteEventLogStorage:
-        return cls(event_log_folder(config_value["dagster_home"]), inst_data=inst_data)
+    def from_dagster_home(cls, dagster_home: str, inst_data: ConfigurableClassData | None) -> Self:
+        return cls(event_log_folder(dagster_home), inst_data=inst_data)
 
     @contextmanager
     def _connect(self, shard: str) -> Iterator[Connection]:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Self
 
 from dagster._core.storage.runs.sqlite.sqlite_run_storage import SqliteRunStorage
 from dagster._core.storage.schedules.sqlite.sqlite_schedule_storage import SqliteScheduleStorage
@@ -68,15 +68,9 @@ class _KeptEngine:
         super().dispose()  # type: ignore[misc]  # the storage class this is mixed into
 
 
-def _folder(dagster_home: str, *parts: str) -> str:
-    return os.path.join(dagster_home, *parts)
-
-
-class KeptEngineSqliteRunStorage(_KeptEngine, SqliteRunStorage):
-    """:class:`SqliteRunStorage` with a kept engine, in Dagster's default folder (``$DAGSTER_HOME/history``).
-
-    Configured in ``dagster.yaml`` with the instance folder (``dagster_home``, normally ``{env: DAGSTER_HOME}``).
-    """
+class DagsterHomeConfig:
+    """Configured in ``dagster.yaml`` with the instance folder (``dagster_home``, normally ``{env: DAGSTER_HOME}``)
+    and built by the class's ``from_dagster_home``, which puts the files where Dagster's default puts them."""
 
     @classmethod
     def config_type(cls) -> dict[str, Any]:
@@ -85,26 +79,21 @@ class KeptEngineSqliteRunStorage(_KeptEngine, SqliteRunStorage):
         return {"dagster_home": StringSource}
 
     @classmethod
-    def from_config_value(
-        cls, inst_data: ConfigurableClassData | None, config_value: Mapping[str, Any]
-    ) -> KeptEngineSqliteRunStorage:
-        return cls.from_local(_folder(config_value["dagster_home"], "history", ""), inst_data=inst_data)
+    def from_config_value(cls, inst_data: ConfigurableClassData | None, config_value: Mapping[str, Any]) -> Any:
+        return cls.from_dagster_home(config_value["dagster_home"], inst_data)  # type: ignore[attr-defined]
 
 
-class KeptEngineSqliteScheduleStorage(_KeptEngine, SqliteScheduleStorage):
-    """:class:`SqliteScheduleStorage` with a kept engine, in Dagster's default folder (``$DAGSTER_HOME/schedules``).
-
-    Configured in ``dagster.yaml`` like :class:`KeptEngineSqliteRunStorage`.
-    """
+class KeptEngineSqliteRunStorage(DagsterHomeConfig, _KeptEngine, SqliteRunStorage):
+    """:class:`SqliteRunStorage` with a kept engine, in Dagster's default folder (``$DAGSTER_HOME/history``)."""
 
     @classmethod
-    def config_type(cls) -> dict[str, Any]:
-        from dagster._config import StringSource
+    def from_dagster_home(cls, dagster_home: str, inst_data: ConfigurableClassData | None) -> Self:
+        return cls.from_local(os.path.join(dagster_home, "history", ""), inst_data=inst_data)
 
-        return {"dagster_home": StringSource}
+
+class KeptEngineSqliteScheduleStorage(DagsterHomeConfig, _KeptEngine, SqliteScheduleStorage):
+    """:class:`SqliteScheduleStorage` with a kept engine, in Dagster's default folder (``$DAGSTER_HOME/schedules``)."""
 
     @classmethod
-    def from_config_value(
-        cls, inst_data: ConfigurableClassData | None, config_value: Mapping[str, Any]
-    ) -> KeptEngineSqliteScheduleStorage:
-        return cls.from_local(_folder(config_value["dagster_home"], "schedules"), inst_data=inst_data)
+    def from_dagster_home(cls, dagster_home: str, inst_data: ConfigurableClassData | None) -> Self:
+        return cls.from_local(os.path.join(dagster_home, "schedules"), inst_data=inst_data)  # type: ignore[return-value]
