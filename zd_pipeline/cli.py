@@ -7,8 +7,10 @@ Each command module exposes ``add_arguments(parser)`` and ``run(args) -> int``; 
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import sys
+from typing import NoReturn
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "simulator": ("zd_pipeline.simulator.cli", "Run the Zendesk simulator (a real HTTP server)."),
@@ -32,5 +34,18 @@ def main(argv: list[str] | None = None) -> int:
     return int(importlib.import_module(args._module).run(args) or 0)
 
 
+def console() -> NoReturn:
+    """The console script: :func:`main`, then exit with the collector frozen.
+
+    Why: at exit the interpreter's collector walks every object the command made (Dagster's modules, definitions
+    and instance): 0.45 s of an 11 s demo sync (stop 21). Frozen objects are still freed by their reference
+    counts during teardown; only cycles among them are left to the end of the process, whose finalizers Python
+    does not promise to run at exit anyway. Everything a command writes is closed or flushed before it returns.
+    """
+    code = main()
+    gc.freeze()
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    console()
