@@ -193,8 +193,8 @@ def vacuum_cycle(
     rng = random.Random(7)
     totals = dict.fromkeys(("rows", "seconds", "writes_seconds", "written", "transactions"), 0.0)
     peak = pages_mb = vacuum_seconds = 0.0
-    runs = 0
-    while vacuum_seconds == 0.0:
+    runs, vacuumed = 0, False
+    while not vacuumed:
         gc.collect()
         before = rss_mb()
         batches = upsert_pages(
@@ -220,7 +220,8 @@ def vacuum_cycle(
             totals[key] += run[key]
         totals["writes_seconds"] += run["seconds"] - run["final_release_seconds"]
         peak = max(peak, run["peak_rss_mb"])
-        if forced or _stored_rows(wh) < stored + run["written"]:  # rows reclaimed: the run's end vacuumed
+        vacuumed = forced or _stored_rows(wh) < stored + run["written"]  # rows reclaimed: the run's end vacuumed
+        if vacuumed:
             vacuum_seconds = run["final_release_seconds"]
     return {
         "rows_per_second": totals["rows"] / totals["seconds"],
