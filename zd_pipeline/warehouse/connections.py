@@ -28,7 +28,7 @@ from __future__ import annotations
 import fcntl
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
@@ -87,6 +87,12 @@ def writer_connection(path: Path, timeout: float) -> Iterator[duckdb.DuckDBPyCon
             con.close()
 
 
+def run_each(con: duckdb.DuckDBPyConnection, statements: Iterable[str]) -> None:
+    """Run ``statements`` one at a time on ``con`` (settings, DDL), each to its end."""
+    for statement in statements:
+        con.execute(statement).fetchall()
+
+
 @contextmanager
 def reader_connection(
     path: Path, timeout: float, memory_limit: str | None = None
@@ -99,8 +105,7 @@ def reader_connection(
     con = connect_with_retry(path, read_only=True, deadline=time.monotonic() + timeout, timeout=timeout)
     try:
         if memory_limit is not None:
-            for statement in memory_settings(path, memory_limit):
-                con.execute(statement).fetchall()
+            run_each(con, memory_settings(path, memory_limit))
         yield con
     finally:
         con.close()

@@ -17,7 +17,14 @@ from typing import Self
 
 import duckdb
 
-from .connections import memory_settings, page_memory_settings, reader_connection, reattach, writer_connection
+from .connections import (
+    memory_settings,
+    page_memory_settings,
+    reader_connection,
+    reattach,
+    run_each,
+    writer_connection,
+)
 from .errors import WarehouseError
 from .page_writer import HeldFile
 
@@ -60,8 +67,7 @@ class FileAccess:
             return
         with writer_connection(self.path, self.lock_timeout) as con:
             if memory_limit is not None:
-                for statement in memory_settings(self.path, memory_limit):
-                    con.execute(statement).fetchall()
+                run_each(con, memory_settings(self.path, memory_limit))
             yield con
 
     def _own_connection(self) -> duckdb.DuckDBPyConnection | None:
@@ -155,5 +161,4 @@ class FileAccess:
 
 
 def _tune_for_pages(con: duckdb.DuckDBPyConnection, path: Path) -> None:
-    for statement in (*PAGE_SETTINGS, *page_memory_settings(path)):
-        con.execute(statement).fetchall()
+    run_each(con, (*PAGE_SETTINGS, *page_memory_settings(path)))

@@ -114,8 +114,7 @@ class HeldFile:
             stack.close()
             raise
         try:
-            for statement in self.settings:  # again: a vacuuming release may have changed them
-                con.execute(statement).fetchall()
+            cx.run_each(con, self.settings)  # again: a vacuuming release may have changed them
             _set_vacuum(con, False)
         except BaseException:
             self._con, self._stack = con, stack
@@ -251,8 +250,7 @@ def _page_instance(path: Path, settings: Sequence[str]) -> tuple[duckdb.DuckDBPy
                 with suppress(duckdb.Error):
                     _INSTANCES.pop(other)[0].close()
             instance = duckdb.connect(":memory:")
-            for statement in (*settings, *cx.page_memory_settings(path)):
-                instance.execute(statement).fetchall()
+            cx.run_each(instance, (*settings, *cx.page_memory_settings(path)))
             entry = [instance, 0, 0]
             _INSTANCES[path] = entry
         entry[1] += 1

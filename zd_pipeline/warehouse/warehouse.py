@@ -17,7 +17,7 @@ from zd_pipeline.clock import Clock, SystemClock
 
 from . import ddl, sync_state
 from .arrow_page import page_to_arrow
-from .connections import CATALOG
+from .connections import CATALOG, run_each
 from .errors import WarehouseError
 from .file_access import FileAccess
 from .memory import growing, is_out_of_memory, limit_setting, page_budget
@@ -77,8 +77,7 @@ class Warehouse(FileAccess):
                 [self.schema, stream.table],
             ).fetchall()
         }
-        for statement in ddl.missing_column_sql(self.schema, stream, existing):
-            con.execute(statement).fetchall()
+        run_each(con, ddl.missing_column_sql(self.schema, stream, existing))
         self._ready.add(stream.name)
 
     # --- writes ------------------------------------------------------------------------------------------------
