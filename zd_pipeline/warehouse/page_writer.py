@@ -19,12 +19,15 @@ It lets go (checkpoint, detach, unlock):
 
 Checkpoints vacuum (merge the small row groups writes append, drop deleted rows) only when the writer lets go with
 nothing to write (``release(vacuum=True)``: idle, or the end of ``Warehouse.holding``) or at every
-:data:`VACUUM_EVERY`-th hold of an instance, and then only if a table written during the hold is due by the policy
-in :mod:`.vacuum` (enough dead rows or tiny row groups). Vacuuming at every checkpoint rewrote the same rows again
-and again (200 pages of 2 and 5 per write into 1M tickets: every write 16.9 s CPU, every 8th 14.1 s, every 64th
-11.1 s); vacuuming at a process's first write made every short incremental sync pay for merging everything the
-previous sync had appended (2.3 s of a 5.3 s run at demo scale); vacuuming whenever a sync ended made a full sync
-of 1,000,000 tickets spend 11.9 s of 60 s merging row groups no query ran faster on (see :mod:`.vacuum`).
+:data:`VACUUM_EVERY`-th hold of an instance, and then only if a table written since a release last asked is due
+by the policy in :mod:`.vacuum` (enough dead rows or tiny row groups). A hold let go after a write (on time, or for
+a waiter) leaves its tables pending, and the next vacuuming release takes the file again to ask for them: before
+stop 22 they were forgotten, so whether a sync ended with a vacuum depended on when its last write fell.
+Vacuuming at every checkpoint rewrote the same rows again and again (200 pages of 2 and 5 per write into 1M
+tickets: every write 16.9 s CPU, every 8th 14.1 s, every 64th 11.1 s); vacuuming at a process's first write made
+every short incremental sync pay for merging everything the previous sync had appended (2.3 s of a 5.3 s run at
+demo scale); vacuuming whenever a sync ended made a full sync of 1,000,000 tickets spend 11.9 s of 60 s merging
+row groups no query ran faster on (see :mod:`.vacuum`).
 """
 
 from __future__ import annotations
@@ -70,7 +73,8 @@ class HeldFile:
         self._held_since = 0.0
         self._free_until = 0.0
         self._periodic = False  # this hold is its instance's VACUUM_EVERY-th: its release asks the policy
-        self._written: set[tuple[str, str]] = set()  # (schema, table) written since the file was taken
+        self._written: set[tuple[str, str]] = set()  # (schema, table) written since a release last asked the policy
+        self._wrote_in_hold = False  # a write was committed since the file was last taken
         self._limit: str | None = None  # the memory_limit this hold set last
         self._vacuuming = False  # the last release armed a vacuum (whose budget grows if it runs out)
 
@@ -121,12 +125,14 @@ class HeldFile:
             self.release()
             raise
         self._con, self._stack, self._held_since = con, stack, time.monotonic()
+        self._wrote_in_hold = False
         self._periodic = number % VACUUM_EVERY == VACUUM_EVERY - 1
         return con
 
     def wrote(self, schema: str, table: str) -> None:
         """Record a committed write to ``schema.table`` (the tables a vacuuming release looks at)."""
         self._written.add((schema, table))
+        self._wrote_in_hold = True
 
     def after_write(self, *, once: bool) -> None:
         """After a committed write: let go now (``once``) or when the hold is due to end (:meth:`written`).
@@ -151,10 +157,15 @@ class HeldFile:
             )
 
     def release_vacuuming(self) -> None:
-        """Let go with a checkpoint that vacuums if a table written is due (``release(vacuum=True)``). Every write
-        is already committed (in the write-ahead log at worst), so a checkpoint that fails, say for lack of memory
-        under the file's page budget (which then grows), loses nothing: DuckDB replays the log at the next open. It
-        is logged, not raised, so a finished sync does not fail on it."""
+        """Let go with a checkpoint that vacuums if a table written since the last such release is due
+        (``release(vacuum=True)``), taking the file again first when the writer already let go without asking
+        (after ``hold_seconds``, or for a waiter) and such tables are pending. Every write is already committed
+        (in the write-ahead log at worst), so a checkpoint that fails, say for lack of memory under the file's page
+        budget (which then grows), loses nothing: DuckDB replays the log at the next open. It is logged, not
+        raised, so a finished sync does not fail on it; so is failing to take the file (the tables stay
+        pending)."""
+        if self._con is None and self._written and not self._take_to_vacuum():
+            return
         try:
             self.release(vacuum=True)
         except duckdb.Error as error:
@@ -164,6 +175,15 @@ class HeldFile:
                 self._grow_budget(error),
                 error,
             )
+
+    def _take_to_vacuum(self) -> bool:
+        """Take the file for a vacuuming release; False (logged) when it cannot be had now."""
+        try:
+            self.connection()
+        except Exception as error:  # a reader holding the file past the timeout, say: the next release asks again
+            _log.warning("could not take %s to see whether it needs a vacuum; will ask again: %s", self.path, error)
+            return False
+        return True
 
     def _grow_budget(self, error: duckdb.Error) -> str:
         """When ``error`` is DuckDB running out of memory, grow the budget of what ran out (the vacuum's when the
@@ -185,19 +205,25 @@ class HeldFile:
 
     def release(self, *, vacuum: bool = False) -> None:
         """Checkpoint, detach and unlock; no-op when not held. The checkpoint vacuums when ``vacuum`` (the writer
-        has nothing to do) or this is a periodic hold, and a table written during the hold is due
-        (:func:`.vacuum.any_due`). If detaching fails the instance is dropped."""
+        has nothing to do) or this is a periodic hold, and a table written since a release last asked is due
+        (:func:`.vacuum.first_due`). If detaching fails the instance is dropped."""
         con, stack = self._con, self._stack
-        written, self._written = self._written, set()
         self._con = self._stack = None
         if con is None or stack is None:
             return
+        asks = vacuum or self._periodic
+        written = self._written
+        if asks:  # otherwise the tables stay pending for the next release that asks
+            self._written = set()
         self._vacuuming = False
         try:
-            if (vacuum or self._periodic) and written and _vacuum_due(con, written):
+            due = _vacuum_due(con, written) if asks and written else None
+            if due is not None:
                 self._vacuuming = True
                 _set_vacuum(con, True)
                 con.execute(limit_setting(_vacuum_limit(self.path))).fetchall()
+                if not self._wrote_in_hold:  # taken only to ask: nothing new for the checkpoint to write
+                    policy.nudge(con, cx.CATALOG, *due)
             cx.detach(con)
         except BaseException:
             self._drop_instance()
@@ -211,14 +237,14 @@ class HeldFile:
             _forget_instance(self.path, instance)
 
 
-def _vacuum_due(con: duckdb.DuckDBPyConnection, written: set[tuple[str, str]]) -> bool:
-    """The policy's answer; a failure to read the tables' shape means no vacuum this time (the writes are
-    committed; the next release asks again)."""
+def _vacuum_due(con: duckdb.DuckDBPyConnection, written: set[tuple[str, str]]) -> tuple[str, str] | None:
+    """The policy's answer (a table due, or None); a failure to read the tables' shape means no vacuum this time
+    (the writes are committed; the next release asks again)."""
     try:
-        return policy.any_due(con, cx.CATALOG, sorted(written))
+        return policy.first_due(con, cx.CATALOG, sorted(written))
     except duckdb.Error as error:
         _log.warning("could not read the table shapes of %s to decide on a vacuum: %s", cx.CATALOG, error)
-        return False
+        return None
 
 
 def _vacuum_limit(path: Path) -> str:

@@ -87,3 +87,36 @@ def test_many_small_syncs_do_not_pile_up_row_groups(wh: Warehouse, monkeypatch: 
             wh.apply_page(TICKETS, [ticket(n * 10 + i, BASE) for i in range(10)], CP)
     assert shape(wh).row_groups >= 20 and wh.row_count("tickets") == 400
     assert wh.load_checkpoint("tickets", *WINDOW) == CP
+
+
+def test_a_hold_that_let_go_on_time_still_vacuums_at_its_end(wh: Warehouse) -> None:
+    """A writer lets go without vacuuming after a write once it has held the file ``hold_seconds`` (a fast sync
+    does every 2 s); the tables written are still asked at the next vacuuming release (the end of the hold, an
+    idle spell), which takes the file again for it. Until stop 22 they were forgotten: whether a sync ended with a
+    vacuum depended on when its last write fell."""
+    wh.apply_page(TICKETS, [ticket(i, BASE) for i in range(300)], CP)
+    with wh.write() as con:  # the vacuum's nudge (vacuum.nudge) sets the table's comment to what it is
+        con.execute("COMMENT ON TABLE zendesk.tickets IS 'our ''tickets'''")
+    wh.apply_page(TICKETS, [ticket(i, BASE + 1) for i in range(100)], CP)
+    assert shape(wh).due
+    with wh.holding(hold_seconds=0):  # lets go after every write, without vacuuming
+        wh.apply_page(TICKETS, [ticket(0, BASE + 2)], CP)
+        assert shape(wh).stored == 401  # not vacuumed yet: the write let go on time
+    after = shape(wh)
+    assert (after.stored, after.live, after.row_groups) == (300, 300, 1)
+    with wh.read() as con:
+        comment = con.execute("SELECT comment FROM duckdb_tables() WHERE table_name = 'tickets'").fetchone()
+        assert comment == ("our 'tickets'",)
+        assert con.execute("SELECT count(DISTINCT id) FROM zendesk.tickets").fetchone() == (300,)
+
+
+def test_a_vacuuming_release_asks_each_written_table_once(wh: Warehouse, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Once a vacuuming release has asked, nothing is pending: letting go again does not take the file."""
+    vacuums = count_vacuums(monkeypatch)
+    with wh.holding(hold_seconds=0):
+        wh.apply_page(TICKETS, [ticket(i, BASE) for i in range(10)], CP)
+        wh.let_go()  # takes the file to ask, finds nothing due
+        takes = len(vacuums)
+        wh.let_go()
+        wh.let_go()
+    assert len(vacuums) == takes == 2  # the write's take and the asking take turned vacuuming off; no more takes
