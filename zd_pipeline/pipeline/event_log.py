@@ -15,7 +15,7 @@ What this subclass changes, nothing else:
   The databases are in WAL mode (Dagster sets it), so an open connection holds no lock between transactions:
   other processes (webserver, daemon, run workers) read and write meanwhile and see every write once it
   commits, as before (:func:`.sqlite_storages.kept_engine`, shared with the run and schedule storages). A
-  forked child drops its parent's engines unused.
+  forked child leaves its parent's engines alone (:func:`.sqlite_storages.leave_to_parent`).
 - **Batches in one transaction per database.** Dagster already hands a range run's planned and materialization
   events to ``store_event_batch`` as one batch, but only when ``DAGSTER_EVENT_BATCH_SIZE`` is set (it reads the
   variable at every event), and SQLite's storage then stored them one by one anyway. This storage writes the
@@ -62,7 +62,7 @@ from dagster._serdes import ConfigurableClassData, serialize_value
 from sqlalchemy import exc as db_exc
 from sqlalchemy.engine import Connection, Engine
 
-from .sqlite_storages import DagsterHomeConfig, kept_engine
+from .sqlite_storages import DagsterHomeConfig, kept_engine, leave_to_parent
 
 MAX_ENGINES = 16  # a webserver reads many runs' databases; engines are small but not free
 BATCH_SIZE = 1000  # events Dagster buffers before it hands them over (a batch's end flushes sooner)
@@ -105,8 +105,7 @@ class BatchingSqliteEventLogStorage(DagsterHomeConfig, SqliteEventLogStorage):
 
     def _engine(self, shard: str) -> Engine:
         if self._engines_pid != os.getpid():  # a forked child: its parent's connections are not its own
-            for inherited in self._engines.values():
-                inherited.dispose(close=False)
+            leave_to_parent(self._engines.values())
             self._engines.clear()
             self._engines_pid = os.getpid()
         engine = self._engines.get(shard)

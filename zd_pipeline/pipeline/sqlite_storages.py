@@ -16,7 +16,7 @@ that says how (also used by :mod:`.event_log`).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, Self
 
@@ -29,6 +29,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import QueuePool
 
 KEPT_CONNECTIONS = 1  # per engine; concurrent uses (webserver threads) get extra connections, closed after use
+_INHERITED: list[Engine] = []  # a forked child's copies of its parent's engines: referenced, never used or closed
 
 
 def kept_engine(conn_string: str) -> Engine:
@@ -42,6 +43,17 @@ def kept_engine(conn_string: str) -> Engine:
         max_overflow=-1,
         connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
     )
+
+
+def leave_to_parent(engines: Iterable[Engine]) -> None:
+    """In a forked child: keep the copies of the parent's engines referenced and never touch them again.
+
+    Why not ``dispose``: closing a copied SQLite connection (which disposing does, and so does dropping its last
+    reference, even after ``dispose(close=False)``) runs SQLite's close in the child, which may checkpoint the
+    parent's write-ahead log and delete it under the parent; SQLite's documentation forbids using a connection
+    across ``fork()``. A child's storages make their own engines. Shared by the event log and the run and
+    schedule storages, so they cannot disagree."""
+    _INHERITED.extend(engines)
 
 
 class _KeptEngine:
@@ -58,6 +70,8 @@ class _KeptEngine:
 
     def _kept_engine(self) -> Engine:
         if self._kept is None or self._kept[0] != os.getpid():
+            if self._kept is not None:
+                leave_to_parent([self._kept[1]])
             self._kept = (os.getpid(), kept_engine(self._conn_string))
         return self._kept[1]
 

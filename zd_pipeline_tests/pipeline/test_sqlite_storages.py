@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import dagster as dg
 import pytest
 
 from zd_pipeline.pipeline import sqlite_storages
@@ -65,12 +66,23 @@ def test_other_processes_and_dagsters_default_storages_share_the_files(home: Pat
         assert instance.schedule_storage.has_built_index("zd-test-index")
 
 
-def test_a_forked_child_makes_its_own_engine(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_forked_child_makes_its_own_engines_and_leaves_its_parents_alone(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run storage and the event log treat a fork alike (``leave_to_parent``): the copies of the parent's
+    engines stay referenced and untouched, so nothing closes the parent's SQLite connections in the child."""
     with instance_in(home) as instance:
-        storage = instance.run_storage
-        parent = storage._kept_engine()
+        run_storage, event_log = instance.run_storage, instance.event_log_storage
+        run_parent = run_storage._kept_engine()
+        run_storage.get_runs_count()
+        event_log.get_event_records(dg.EventRecordsFilter(dg.DagsterEventType.ASSET_MATERIALIZATION), limit=1)
+        event_parents = list(event_log._engines.values())
+        assert event_parents
         monkeypatch.setattr(os, "getpid", lambda: -1)  # what the child sees
-        child = storage._kept_engine()
-        assert child is not parent and storage.get_runs_count() == 0
+        assert run_storage._kept_engine() is not run_parent and run_storage.get_runs_count() == 0
+        event_log.get_event_records(dg.EventRecordsFilter(dg.DagsterEventType.ASSET_MATERIALIZATION), limit=1)
+        assert not set(event_log._engines.values()) & set(event_parents)
         monkeypatch.undo()
-        assert parent.pool.checkedin() == 1  # the parent's connection was left alone
+        for parent in (run_parent, *event_parents):
+            assert parent.pool.checkedin() == 1  # the parent's connection was left open, in its pool
+            assert any(kept is parent for kept in sqlite_storages._INHERITED)
