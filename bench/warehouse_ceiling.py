@@ -20,7 +20,6 @@ The table is loaded once and copied for each line.
 
 from __future__ import annotations
 
-import argparse
 import gc
 import random
 import shutil
@@ -33,7 +32,7 @@ from typing import Any
 from zd_pipeline.catalogue import TICKETS
 from zd_pipeline.warehouse import Warehouse, memory, vacuum
 
-from .warehouse_speed import _checkpoint, _stored_rows, load, upsert_pages
+from .warehouse_speed import arguments, bench_checkpoint, load, stored_rows, upsert_pages
 
 __all__ = ["CONFIGS", "Config", "writer_cycle"]
 
@@ -90,17 +89,17 @@ def writer_cycle(
             prepared = [wh.prepare(TICKETS, records) for records in batch]
             del batch
             gc.collect()
-            stored = _stored_rows(wh)
+            stored = stored_rows(wh)
             written, started = 0, time.perf_counter()
             with wh.holding():
                 for first in range(0, len(prepared), config.pages_per_transaction):
                     chunk = prepared[first : first + config.pages_per_transaction]
-                    written += sum(result.written for result in wh.apply_pages(TICKETS, chunk, _checkpoint(first)))
+                    written += sum(result.written for result in wh.apply_pages(TICKETS, chunk, bench_checkpoint(first)))
                 writes.append(time.perf_counter() - started)
             run_seconds = time.perf_counter() - started
             seconds += run_seconds
             del prepared
-            if _stored_rows(wh) < stored + written:  # rows reclaimed: the hold's end vacuumed
+            if stored_rows(wh) < stored + written:  # rows reclaimed: the hold's end vacuumed
                 vacuumed, vacuum_seconds = True, run_seconds - writes[-1]
                 break
     finally:
@@ -117,11 +116,7 @@ def writer_cycle(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--pages", type=int, default=200)
-    parser.add_argument("--page-size", type=int, default=1000)
-    args = parser.parse_args()
+    args = arguments(__doc__.splitlines()[0])
     with tempfile.TemporaryDirectory() as folder:
         template = Path(folder) / "loaded.duckdb"
         loaded = Warehouse(template)

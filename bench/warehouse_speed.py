@@ -42,7 +42,17 @@ from zd_pipeline.warehouse.connections import CATALOG
 
 from .tickets import as_page, peak_rss_mb, reset_peak_rss, rss_mb, ticket
 
-__all__ = ["engine_upserts", "load", "measure_upsert_rate", "ticket", "upsert_pages", "vacuum_cycle"]
+__all__ = [
+    "arguments",
+    "bench_checkpoint",
+    "engine_upserts",
+    "load",
+    "measure_upsert_rate",
+    "stored_rows",
+    "ticket",
+    "upsert_pages",
+    "vacuum_cycle",
+]
 
 
 def load(wh: Warehouse, rows: int, *, quiet: bool = False) -> None:
@@ -51,7 +61,7 @@ def load(wh: Warehouse, rows: int, *, quiet: bool = False) -> None:
     with wh.session():
         for first in range(1, rows + 1, page_size):
             records = as_page([ticket(i, 0) for i in range(first, min(first + page_size, rows + 1))])
-            wh.apply_page(TICKETS, records, _checkpoint(first))
+            wh.apply_page(TICKETS, records, bench_checkpoint(first))
             if not quiet and (first - 1 + page_size) % 250_000 == 0:
                 print(f"  {first - 1 + page_size:>9,} rows loaded, RSS {rss_mb():,.0f} MB")
     elapsed = time.perf_counter() - started
@@ -84,7 +94,7 @@ def timed_upserts(wh: Warehouse, pages: list[RawRecords], label: str, *, session
     written = 0
     with wh.session() if session else contextlib.nullcontext():
         for number, records in enumerate(pages):
-            written += wh.apply_page(TICKETS, records, _checkpoint(number)).written
+            written += wh.apply_page(TICKETS, records, bench_checkpoint(number)).written
     elapsed = time.perf_counter() - started
     received = sum(len(p) for p in pages)
     print(
@@ -207,7 +217,7 @@ def vacuum_cycle(
         )
         pages_mb = max(pages_mb, rss_mb() - before)
         forced = runs + 1 == max_runs
-        stored = _stored_rows(wh)
+        stored = stored_rows(wh)
         threshold = vacuum.DEAD_SHARE
         vacuum.DEAD_SHARE = 0.0 if forced else threshold
         try:
@@ -220,7 +230,7 @@ def vacuum_cycle(
             totals[key] += run[key]
         totals["writes_seconds"] += run["seconds"] - run["final_release_seconds"]
         peak = max(peak, run["peak_rss_mb"])
-        vacuumed = forced or _stored_rows(wh) < stored + run["written"]  # rows reclaimed: the run's end vacuumed
+        vacuumed = forced or stored_rows(wh) < stored + run["written"]  # rows reclaimed: the run's end vacuumed
         if vacuumed:
             vacuum_seconds = run["final_release_seconds"]
     return {
@@ -237,7 +247,7 @@ def vacuum_cycle(
     }
 
 
-def _stored_rows(wh: Warehouse) -> int:
+def stored_rows(wh: Warehouse) -> int:
     """Rows the tickets table stores, superseded ones included: writes only add to it, a vacuum takes away."""
     with wh.read() as con:
         shape = vacuum.table_shape(con, CATALOG, wh.schema, TICKETS.table)
@@ -251,7 +261,7 @@ def prepared_upserts(wh: Warehouse, pages: list[RawRecords], batch: int = 7) -> 
     started = time.perf_counter()
     with wh.holding():
         for first in range(0, len(prepared), batch):
-            wh.apply_pages(TICKETS, prepared[first : first + batch], _checkpoint(first))
+            wh.apply_pages(TICKETS, prepared[first : first + batch], bench_checkpoint(first))
         writes = time.perf_counter() - started
     rows = sum(p.size for p in prepared)
     print(
@@ -277,16 +287,22 @@ def connection_cost(wh: Warehouse, times: int = 20) -> None:
     print(f"opening + closing a write connection: {(time.perf_counter() - started) / times * 1000:.1f} ms")
 
 
-def _checkpoint(number: int) -> Checkpoint:
+def bench_checkpoint(number: int) -> Checkpoint:
     return Checkpoint("tickets", 0, 1, ResumePoint(start_time=number), high_water_mark=number)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def arguments(description: str) -> argparse.Namespace:
+    """The command line of this bench and ``bench.warehouse_ceiling``: ``--rows`` (the table's size before the
+    upserts), ``--pages`` (a run's pages), ``--page-size``."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--pages", type=int, default=200)
     parser.add_argument("--page-size", type=int, default=1000)
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = arguments(__doc__.splitlines()[0])
     rng = random.Random(7)
     with tempfile.TemporaryDirectory() as folder:
         wh = Warehouse(Path(folder) / "bench.duckdb")

@@ -62,5 +62,5 @@ def _fallback_rate(rows: int, pages: int) -> float:
         batches = ws.upsert_pages(rows, pages, 1000, random.Random(7))
         began = time.perf_counter()
         for number, records in enumerate(batches):
-            wh.apply_page(TICKETS, records, ws._checkpoint(number))
+            wh.apply_page(TICKETS, records, ws.bench_checkpoint(number))
         return pages * 1000 / (time.perf_counter() - began)
