@@ -118,7 +118,7 @@ class FileAccess:
             yield self
         finally:
             self._local.held = None
-            held.release_vacuuming()
+            held.release_vacuuming(last=True)
 
     def let_go(self) -> None:
         """Inside :meth:`holding`: release the file now (checkpointed, and vacuumed if a table written is due: call

@@ -21,8 +21,9 @@ Checkpoints vacuum (merge the small row groups writes append, drop deleted rows)
 nothing to write (``release(vacuum=True)``: idle, or the end of ``Warehouse.holding``) or at every
 :data:`VACUUM_EVERY`-th hold of an instance, and then only if a table written since a release last asked is due
 by the policy in :mod:`.vacuum` (enough dead rows or tiny row groups). A hold let go after a write (on time, or for
-a waiter) leaves its tables pending, and the next vacuuming release takes the file again to ask for them: before
-stop 22 they were forgotten, so whether a sync ended with a vacuum depended on when its last write fell.
+a waiter) leaves its tables pending for the next vacuuming release, and the end of the hold takes the file again
+to ask for them: before stop 22 they were forgotten, so whether a sync ended with a vacuum depended on when its
+last write fell.
 Vacuuming at every checkpoint rewrote the same rows again and again (200 pages of 2 and 5 per write into 1M
 tickets: every write 16.9 s CPU, every 8th 14.1 s, every 64th 11.1 s); vacuuming at a process's first write made
 every short incremental sync pay for merging everything the previous sync had appended (2.3 s of a 5.3 s run at
@@ -50,6 +51,7 @@ _log = logging.getLogger(__name__)
 VACUUM_EVERY = 64  # holds per vacuuming checkpoint
 _VACUUM_TASKS = 100  # DuckDB's default max_vacuum_tasks
 WAITER_GAP = 0.1  # seconds a writer leaves the file free after letting a waiter in
+VACUUM_TAKE_SECONDS = 5.0  # longest the end of a hold waits to take the file back only to ask for a vacuum
 _MAX_INSTANCES = 4
 # per file: this process's in-memory DuckDB, how many holds use it now and how many it served
 _INSTANCES: dict[Path, list] = {}
@@ -92,16 +94,18 @@ class HeldFile:
             self._limit = memory_limit
         return con
 
-    def _take(self) -> duckdb.DuckDBPyConnection:
-        """Take the file: writer lock, this process's DuckDB for it, attach, the writer's settings."""
+    def _take(self, timeout: float | None = None) -> duckdb.DuckDBPyConnection:
+        """Take the file: writer lock, this process's DuckDB for it, attach, the writer's settings; waiting at most
+        ``timeout`` (default: the writer's)."""
+        timeout = self.timeout if timeout is None else timeout
         self._limit = None  # a vacuuming release or a new instance may have changed it
         pause = self._free_until - time.monotonic()
         if pause > 0:
             time.sleep(pause)
-        deadline = time.monotonic() + self.timeout
+        deadline = time.monotonic() + timeout
         stack = ExitStack()
         try:
-            stack.enter_context(cx.writer_lock(self.path, deadline, self.timeout))
+            stack.enter_context(cx.writer_lock(self.path, deadline, timeout))
             cx.check_writable_database(self.path)
             instance, number = _page_instance(self.path, self.settings)
             stack.callback(_release_instance, self.path, instance)
@@ -110,9 +114,7 @@ class HeldFile:
             def attach() -> duckdb.DuckDBPyConnection:  # a fresh cursor per try: a failed one is closed
                 return cx.attach_to(instance.cursor(), self.path)
 
-            con = cx.connect_with_retry(
-                self.path, read_only=False, deadline=deadline, timeout=self.timeout, attach=attach
-            )
+            con = cx.connect_with_retry(self.path, read_only=False, deadline=deadline, timeout=timeout, attach=attach)
         except BaseException:
             self._drop_instance()
             stack.close()
@@ -156,15 +158,16 @@ class HeldFile:
                 str(error).splitlines()[0],
             )
 
-    def release_vacuuming(self) -> None:
+    def release_vacuuming(self, *, last: bool = False) -> None:
         """Let go with a checkpoint that vacuums if a table written since the last such release is due
-        (``release(vacuum=True)``), taking the file again first when the writer already let go without asking
-        (after ``hold_seconds``, or for a waiter) and such tables are pending. Every write is already committed
-        (in the write-ahead log at worst), so a checkpoint that fails, say for lack of memory under the file's page
-        budget (which then grows), loses nothing: DuckDB replays the log at the next open. It is logged, not
-        raised, so a finished sync does not fail on it; so is failing to take the file (the tables stay
-        pending)."""
-        if self._con is None and self._written and not self._take_to_vacuum():
+        (``release(vacuum=True)``). When the writer already let go without asking (after ``hold_seconds``, or for
+        a waiter) and such tables are pending, only the ``last`` release of the hold takes the file again to ask
+        (waiting at most :data:`VACUUM_TAKE_SECONDS`): an idle spell leaves them to the next release, so writers
+        of concurrent syncs do not pass the file back and forth to ask. Every write is already committed (in the
+        write-ahead log at worst), so a checkpoint that fails, say for lack of memory under the file's page budget
+        (which then grows), loses nothing: DuckDB replays the log at the next open. It is logged, not raised, so a
+        finished sync does not fail on it."""
+        if self._con is None and not (last and self._written and self._take_to_vacuum()):
             return
         try:
             self.release(vacuum=True)
@@ -177,11 +180,12 @@ class HeldFile:
             )
 
     def _take_to_vacuum(self) -> bool:
-        """Take the file for a vacuuming release; False (logged) when it cannot be had now."""
+        """Take the file for a last vacuuming release; False (logged) when it cannot be had within
+        :data:`VACUUM_TAKE_SECONDS`: a later sync that writes the table asks again."""
         try:
-            self.connection()
-        except Exception as error:  # a reader holding the file past the timeout, say: the next release asks again
-            _log.warning("could not take %s to see whether it needs a vacuum; will ask again: %s", self.path, error)
+            self._take(min(self.timeout, VACUUM_TAKE_SECONDS))
+        except Exception as error:  # another writer or a reader keeps the file: not worth waiting for
+            _log.info("did not take %s back to see whether it needs a vacuum: %s", self.path, error)
             return False
         return True
 

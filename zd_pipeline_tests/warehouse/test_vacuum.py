@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 
 from zd_pipeline.catalogue import TICKETS
@@ -110,13 +113,41 @@ def test_a_hold_that_let_go_on_time_still_vacuums_at_its_end(wh: Warehouse) -> N
         assert con.execute("SELECT count(DISTINCT id) FROM zendesk.tickets").fetchone() == (300,)
 
 
-def test_a_vacuuming_release_asks_each_written_table_once(wh: Warehouse, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Once a vacuuming release has asked, nothing is pending: letting go again does not take the file."""
+def test_idle_spells_leave_pending_tables_to_the_end_of_the_hold(
+    wh: Warehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An idle spell does not take the file back only to ask (the writers of concurrent syncs would pass it back
+    and forth); the end of the hold does, once."""
     vacuums = count_vacuums(monkeypatch)
     with wh.holding(hold_seconds=0):
         wh.apply_page(TICKETS, [ticket(i, BASE) for i in range(10)], CP)
-        wh.let_go()  # takes the file to ask, finds nothing due
-        takes = len(vacuums)
         wh.let_go()
         wh.let_go()
-    assert len(vacuums) == takes == 2  # the write's take and the asking take turned vacuuming off; no more takes
+        assert len(vacuums) == 1  # the write's take turned vacuuming off; the idle spells took nothing
+    assert len(vacuums) == 2  # the end took the file to ask (nothing due: vacuuming stayed off)
+
+
+def test_the_end_of_a_hold_waits_only_briefly_to_ask(wh: Warehouse, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With another writer on the file, the end of a hold gives up asking after ``VACUUM_TAKE_SECONDS`` (not the
+    writer's 60 s lock timeout); nothing is raised and nothing is lost, the vacuum is left for a later sync."""
+    monkeypatch.setattr(page_writer, "VACUUM_TAKE_SECONDS", 0.2)
+    wh.apply_page(TICKETS, [ticket(i, BASE) for i in range(300)], CP)
+    wh.apply_page(TICKETS, [ticket(i, BASE + 1) for i in range(100)], CP)
+    other, holding, done = Warehouse(wh.path), threading.Event(), threading.Event()
+
+    def other_writer() -> None:
+        with other.session():
+            holding.set()
+            done.wait(30)
+
+    thread = threading.Thread(target=other_writer)
+    with wh.holding(hold_seconds=0):
+        wh.apply_page(TICKETS, [ticket(0, BASE + 2)], CP)  # lets go after the write: the table is pending
+        thread.start()
+        assert holding.wait(10)
+        ending = time.monotonic()
+    waited = time.monotonic() - ending
+    done.set()
+    thread.join()
+    assert waited < 10
+    assert shape(wh).stored == 401 and wh.row_count("tickets") == 300
