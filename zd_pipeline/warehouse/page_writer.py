@@ -76,7 +76,6 @@ class HeldFile:
         self._free_until = 0.0
         self._periodic = False  # this hold is its instance's VACUUM_EVERY-th: its release asks the policy
         self._written: set[tuple[str, str]] = set()  # (schema, table) written since a release last asked the policy
-        self._wrote_in_hold = False  # a write was committed since the file was last taken
         self._limit: str | None = None  # the memory_limit this hold set last
         self._vacuuming = False  # the last release armed a vacuum (whose budget grows if it runs out)
 
@@ -127,14 +126,12 @@ class HeldFile:
             self.release()
             raise
         self._con, self._stack, self._held_since = con, stack, time.monotonic()
-        self._wrote_in_hold = False
         self._periodic = number % VACUUM_EVERY == VACUUM_EVERY - 1
         return con
 
     def wrote(self, schema: str, table: str) -> None:
         """Record a committed write to ``schema.table`` (the tables a vacuuming release looks at)."""
         self._written.add((schema, table))
-        self._wrote_in_hold = True
 
     def after_write(self, *, once: bool) -> None:
         """After a committed write: let go now (``once``) or when the hold is due to end (:meth:`written`).
@@ -167,10 +164,11 @@ class HeldFile:
         write-ahead log at worst), so a checkpoint that fails, say for lack of memory under the file's page budget
         (which then grows), loses nothing: DuckDB replays the log at the next open. It is logged, not raised, so a
         finished sync does not fail on it."""
-        if self._con is None and not (last and self._written and self._take_to_vacuum()):
+        taken_to_ask = self._con is None
+        if taken_to_ask and not (last and self._written and self._take_to_vacuum()):
             return
         try:
-            self.release(vacuum=True)
+            self.release(vacuum=True, taken_to_ask=taken_to_ask)
         except duckdb.Error as error:
             _log.warning(
                 "vacuuming checkpoint of %s failed; committed data is kept and replayed at next open%s: %s",
@@ -207,10 +205,12 @@ class HeldFile:
         elif time.monotonic() - self._held_since >= self.hold_seconds:
             self.release()
 
-    def release(self, *, vacuum: bool = False) -> None:
+    def release(self, *, vacuum: bool = False, taken_to_ask: bool = False) -> None:
         """Checkpoint, detach and unlock; no-op when not held. The checkpoint vacuums when ``vacuum`` (the writer
         has nothing to do) or this is a periodic hold, and a table written since a release last asked is due
-        (:func:`.vacuum.first_due`). If detaching fails the instance is dropped."""
+        (:func:`.vacuum.first_due`); ``taken_to_ask``: the file was taken only for this, with nothing new for the
+        checkpoint to write, so a due vacuum needs :func:`.vacuum.nudge`. If detaching fails the instance is
+        dropped."""
         con, stack = self._con, self._stack
         self._con = self._stack = None
         if con is None or stack is None:
@@ -226,7 +226,7 @@ class HeldFile:
                 self._vacuuming = True
                 _set_vacuum(con, True)
                 con.execute(limit_setting(_vacuum_limit(self.path))).fetchall()
-                if not self._wrote_in_hold:  # taken only to ask: nothing new for the checkpoint to write
+                if taken_to_ask:
                     policy.nudge(con, cx.CATALOG, *due)
             cx.detach(con)
         except BaseException:
