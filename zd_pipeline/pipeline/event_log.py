@@ -15,7 +15,7 @@ What this subclass changes, nothing else:
   The databases are in WAL mode (Dagster sets it), so an open connection holds no lock between transactions:
   other processes (webserver, daemon, run workers) read and write meanwhile and see every write once it
   commits, as before (:func:`.sqlite_storages.kept_engine`, shared with the run and schedule storages). A
-  forked child leaves its parent's engines alone (:func:`.sqlite_storages.leave_to_parent`).
+  forked child leaves its parent's engines alone (:class:`.sqlite_storages.ProcessEngines`).
 - **Batches in one transaction per database.** Dagster already hands a range run's planned and materialization
   events to ``store_event_batch`` as one batch, but only when ``DAGSTER_EVENT_BATCH_SIZE`` is set (it reads the
   variable at every event), and SQLite's storage then stored them one by one anyway. This storage writes the
@@ -62,7 +62,7 @@ from dagster._serdes import ConfigurableClassData, serialize_value
 from sqlalchemy import exc as db_exc
 from sqlalchemy.engine import Connection, Engine
 
-from .sqlite_storages import DagsterHomeConfig, kept_engine, leave_to_parent
+from .sqlite_storages import DagsterHomeConfig, ProcessEngines, kept_engine
 
 MAX_ENGINES = 16  # a webserver reads many runs' databases; engines are small but not free
 BATCH_SIZE = 1000  # events Dagster buffers before it hands them over (a batch's end flushes sooner)
@@ -82,8 +82,7 @@ class BatchingSqliteEventLogStorage(DagsterHomeConfig, SqliteEventLogStorage):
     """
 
     def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None) -> None:
-        self._engines: OrderedDict[str, Engine] = OrderedDict()
-        self._engines_pid = os.getpid()
+        self._process_engines = ProcessEngines()
         self._tables: set[str] = set()
         os.environ.setdefault(BATCH_SIZE_VARIABLE, str(BATCH_SIZE))
         super().__init__(base_dir, inst_data)
@@ -91,6 +90,11 @@ class BatchingSqliteEventLogStorage(DagsterHomeConfig, SqliteEventLogStorage):
     @classmethod
     def from_dagster_home(cls, dagster_home: str, inst_data: ConfigurableClassData | None) -> Self:
         return cls(event_log_folder(dagster_home), inst_data=inst_data)
+
+    @property
+    def _engines(self) -> OrderedDict[str, Engine]:
+        """This process's engine per shard, least recently used first."""
+        return self._process_engines.mine()
 
     @contextmanager
     def _connect(self, shard: str) -> Iterator[Connection]:
@@ -104,18 +108,15 @@ class BatchingSqliteEventLogStorage(DagsterHomeConfig, SqliteEventLogStorage):
                 yield conn
 
     def _engine(self, shard: str) -> Engine:
-        if self._engines_pid != os.getpid():  # a forked child: its parent's connections are not its own
-            leave_to_parent(self._engines.values())
-            self._engines.clear()
-            self._engines_pid = os.getpid()
-        engine = self._engines.get(shard)
+        engines = self._engines
+        engine = engines.get(shard)
         if engine is not None:
-            self._engines.move_to_end(shard)
+            engines.move_to_end(shard)
             return engine
         engine = kept_engine(self.conn_string_for_shard(shard))
-        self._engines[shard] = engine
-        while len(self._engines) > MAX_ENGINES:
-            self._engines.popitem(last=False)[1].dispose()
+        engines[shard] = engine
+        while len(engines) > MAX_ENGINES:
+            engines.popitem(last=False)[1].dispose()
         return engine
 
     def has_table(self, table_name: str) -> bool:
@@ -196,8 +197,9 @@ class BatchingSqliteEventLogStorage(DagsterHomeConfig, SqliteEventLogStorage):
 
     def dispose(self) -> None:
         super().dispose()
-        while self._engines:
-            self._engines.popitem()[1].dispose()
+        engines = self._engines
+        while engines:
+            engines.popitem()[1].dispose()
 
 
 def _is_asset_event(event: EventLogEntry) -> bool:

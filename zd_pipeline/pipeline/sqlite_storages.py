@@ -16,7 +16,8 @@ that says how (also used by :mod:`.event_log`).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, Self
 
@@ -45,23 +46,34 @@ def kept_engine(conn_string: str) -> Engine:
     )
 
 
-def leave_to_parent(engines: Iterable[Engine]) -> None:
-    """In a forked child: keep the copies of the parent's engines referenced and never touch them again.
+class ProcessEngines:
+    """Engines by name, of this process only: the one place the storages notice a fork. In a forked child the
+    first look keeps the copies of the parent's engines referenced and never touches them again, and starts
+    empty (the child makes its own).
 
     Why not ``dispose``: closing a copied SQLite connection (which disposing does, and so does dropping its last
     reference, even after ``dispose(close=False)``) runs SQLite's close in the child, which may checkpoint the
     parent's write-ahead log and delete it under the parent; SQLite's documentation forbids using a connection
-    across ``fork()``. A child's storages make their own engines. Shared by the event log and the run and
-    schedule storages, so they cannot disagree."""
-    _INHERITED.extend(engines)
+    across ``fork()``."""
+
+    def __init__(self) -> None:
+        self._pid = os.getpid()
+        self._engines: OrderedDict[str, Engine] = OrderedDict()
+
+    def mine(self) -> OrderedDict[str, Engine]:
+        """This process's engines (the caller adds, reorders and removes them)."""
+        if self._pid != os.getpid():
+            _INHERITED.extend(self._engines.values())
+            self._engines, self._pid = OrderedDict(), os.getpid()
+        return self._engines
 
 
 class _KeptEngine:
-    """``connect`` as Dagster's SQLite storages do (one transaction), on an engine kept per process: a forked child
-    makes its own and leaves its parent's connections alone."""
+    """``connect`` as Dagster's SQLite storages do (one transaction), on an engine kept per process
+    (:class:`ProcessEngines`)."""
 
     _conn_string: str
-    _kept: tuple[int, Engine] | None = None
+    _process_engines: ProcessEngines | None = None
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:
@@ -69,16 +81,18 @@ class _KeptEngine:
             yield conn
 
     def _kept_engine(self) -> Engine:
-        if self._kept is None or self._kept[0] != os.getpid():
-            if self._kept is not None:
-                leave_to_parent([self._kept[1]])
-            self._kept = (os.getpid(), kept_engine(self._conn_string))
-        return self._kept[1]
+        if self._process_engines is None:
+            self._process_engines = ProcessEngines()
+        engines = self._process_engines.mine()
+        if "" not in engines:
+            engines[""] = kept_engine(self._conn_string)
+        return engines[""]
 
     def dispose(self) -> None:
-        kept, self._kept = self._kept, None
-        if kept is not None and kept[0] == os.getpid():
-            kept[1].dispose()
+        if self._process_engines is not None:
+            for engine in self._process_engines.mine().values():
+                engine.dispose()
+            self._process_engines = None
         super().dispose()  # type: ignore[misc]  # the storage class this is mixed into
 
 

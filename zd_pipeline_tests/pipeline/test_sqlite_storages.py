@@ -69,7 +69,7 @@ def test_other_processes_and_dagsters_default_storages_share_the_files(home: Pat
 def test_a_forked_child_makes_its_own_engines_and_leaves_its_parents_alone(
     home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The run storage and the event log treat a fork alike (``leave_to_parent``): the copies of the parent's
+    """The run storage and the event log treat a fork alike (``ProcessEngines``): the copies of the parent's
     engines stay referenced and untouched, so nothing closes the parent's SQLite connections in the child."""
     with instance_in(home) as instance:
         run_storage, event_log = instance.run_storage, instance.event_log_storage
