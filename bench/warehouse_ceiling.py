@@ -32,7 +32,7 @@ from typing import Any
 from zd_pipeline.catalogue import TICKETS
 from zd_pipeline.warehouse import Warehouse, memory, vacuum
 
-from .warehouse_speed import arguments, bench_checkpoint, load, stored_rows, upsert_pages
+from .warehouse_speed import arguments, bench_checkpoint, load, run_pages, stored_rows
 
 __all__ = ["CONFIGS", "Config", "writer_cycle"]
 
@@ -77,15 +77,7 @@ def writer_cycle(
     vacuumed = False
     try:
         while len(writes) < max_runs:
-            done = len(writes) * pages
-            batch = upsert_pages(
-                existing_rows,
-                pages,
-                page_size,
-                rng,
-                first_version=done + 1,
-                first_new=existing_rows + done * page_size + 1,
-            )
+            batch = run_pages(existing_rows, pages, page_size, rng, len(writes))
             prepared = [wh.prepare(TICKETS, records) for records in batch]
             del batch
             gc.collect()

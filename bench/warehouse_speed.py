@@ -48,6 +48,7 @@ __all__ = [
     "engine_upserts",
     "load",
     "measure_upsert_rate",
+    "run_pages",
     "stored_rows",
     "ticket",
     "upsert_pages",
@@ -86,6 +87,20 @@ def upsert_pages(
                 next_new += 1
         result.append(as_page(records))
     return result
+
+
+def run_pages(existing_rows: int, pages: int, page_size: int, rng: random.Random, run: int) -> list[RawRecords]:
+    """:func:`upsert_pages` for run ``run`` (0 first) of a series: its versions and new ids carry on from the
+    runs before it, each ``pages`` pages of ``page_size``."""
+    done = run * pages
+    return upsert_pages(
+        existing_rows,
+        pages,
+        page_size,
+        rng,
+        first_version=done + 1,
+        first_new=existing_rows + done * page_size + 1,
+    )
 
 
 def timed_upserts(wh: Warehouse, pages: list[RawRecords], label: str, *, session: bool) -> None:
@@ -207,14 +222,7 @@ def vacuum_cycle(
     while not vacuumed:
         gc.collect()
         before = rss_mb()
-        batches = upsert_pages(
-            existing_rows,
-            pages,
-            page_size,
-            rng,
-            first_version=1 + pages * runs,
-            first_new=existing_rows + 1 + pages * page_size * runs,
-        )
+        batches = run_pages(existing_rows, pages, page_size, rng, runs)
         pages_mb = max(pages_mb, rss_mb() - before)
         forced = runs + 1 == max_runs
         stored = stored_rows(wh)
