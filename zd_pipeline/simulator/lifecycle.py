@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from zd_pipeline.simulator import service_levels
+
 STATUSES: tuple[str, ...] = ("new", "open", "pending", "hold", "solved", "closed", "deleted")
 NEW, OPEN, PENDING, HOLD, SOLVED, CLOSED, DELETED = range(len(STATUSES))
 
@@ -74,6 +76,8 @@ METRIC_KINDS: tuple[tuple[str, str], ...] = (
 KIND_CODE: dict[tuple[str, str], int] = {kind: code for code, kind in enumerate(METRIC_KINDS)}
 
 # SLA targets in minutes by priority (reply, resolution); low priority tickets have no resolution SLA.
-PRIORITIES: tuple[str, ...] = ("low", "normal", "high", "urgent")
-REPLY_TARGET_MINUTES: tuple[int, ...] = (480, 240, 60, 30)
-RESOLUTION_TARGET_MINUTES: tuple[int, ...] = (0, 2880, 1440, 480)
+PRIORITIES: tuple[str, ...] = service_levels.PRIORITIES
+REPLY_TARGET_MINUTES: tuple[int, ...] = tuple(service_levels.policy_for(p).reply_minutes[p] for p in PRIORITIES)
+RESOLUTION_TARGET_MINUTES: tuple[int, ...] = tuple(
+    service_levels.policy_for(p).resolution_minutes.get(p, 0) for p in PRIORITIES
+)

@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 
 from zd_pipeline.simulator import lifecycle as lc
+from zd_pipeline.simulator import service_levels
 from zd_pipeline.simulator import vocab as v
 from zd_pipeline.simulator.isotime import iso as to_iso
 from zd_pipeline.simulator.scales import Scale
@@ -178,11 +179,11 @@ def metric_event_record(
     }
     if kind == "apply_sla":
         targets = lc.REPLY_TARGET_MINUTES if metric == "reply_time" else lc.RESOLUTION_TARGET_MINUTES
-        policy_id, title = v.SLA_POLICIES[0 if priority >= 2 else 1]
+        policy = service_levels.policy_for(lc.PRIORITIES[priority])
         record["sla"] = {
             "target": targets[priority],
-            "business_hours": False,
-            "policy": {"id": policy_id, "title": title, "description": f"{title} targets"},
+            "business_hours": policy.business_hours,
+            "policy": {"id": policy.id, "title": policy.title, "description": policy.description},
         }
     elif kind == "update_status":
         minutes = max((ts - created) // 60, 0)
