@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8765
+UI_HOST ?= 127.0.0.1
+UI_PORT ?= 3000
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
 .PHONY: venv demo test lint dev bench bench-quick simulator screenshot clean
@@ -29,16 +31,15 @@ lint: venv
 	$(BIN)/ruff check --fix zd_pipeline zd_pipeline_tests bench
 	$(BIN)/ruff format zd_pipeline zd_pipeline_tests bench
 
-## The simulator on its own (demo scale) on $(PORT).
+## The simulator on its own on $(PORT), with the demo's data set (scale and seed) and Zendesk's rate limit.
 simulator: venv
-	$(BIN)/zd-pipeline simulator --port $(PORT) --scale demo
+	$(BIN)/zd-pipeline simulator --port $(PORT) --scale demo --seed 42
 
-## The Dagster UI against a running simulator (start `make simulator` in another terminal first).
+## The Dagster UI on http://$(UI_HOST):$(UI_PORT): on the demo's data (the simulator starts with it) unless
+## ZENDESK_SUBDOMAIN or ZENDESK_BASE_URL is set. `exec`, so Ctrl-C or `kill` of make's PID reaches the command,
+## which stops every process it started.
 dev: venv
-	mkdir -p $(DAGSTER_HOME)
-	cp -n dagster.yaml $(DAGSTER_HOME)/dagster.yaml || true
-	ZENDESK_BASE_URL=$${ZENDESK_BASE_URL:-http://127.0.0.1:$(PORT)} ZENDESK_REQUESTS_PER_MINUTE=$${ZENDESK_REQUESTS_PER_MINUTE:-0} \
-		$(BIN)/dagster dev -w workspace.yaml
+	exec $(BIN)/zd-pipeline dev --host $(UI_HOST) --port $(UI_PORT)
 
 ## Benchmarks (not part of `make test`): prints one table of figures against their goals.
 bench: venv

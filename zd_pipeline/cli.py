@@ -16,6 +16,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "simulator": ("zd_pipeline.simulator.cli", "Run the Zendesk simulator (a real HTTP server)."),
     "sync": ("zd_pipeline.pipeline.commands.sync", "Sync streams through Dagster into DuckDB."),
     "demo": ("zd_pipeline.pipeline.commands.demo", "Start the simulator, sync everything, show what landed."),
+    "dev": ("zd_pipeline.pipeline.commands.dev", "The Dagster UI on the demo's simulator or the configured account."),
 }
 
 

@@ -3,10 +3,8 @@
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 
 import httpx
 
@@ -14,6 +12,7 @@ from zd_pipeline import settings as cfg
 from zd_pipeline.catalogue import STREAMS
 from zd_pipeline.pipeline.commands.sync import prepare_dagster_home
 from zd_pipeline.pipeline.runs import run_sync
+from zd_pipeline_tests.pipeline.webserver_harness import free_port, wait_ready
 
 QUERY = """
 {
@@ -27,31 +26,11 @@ QUERY = """
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_ready(url: str, process: subprocess.Popen, timeout: float = 90.0) -> None:
-    """Poll until the server answers (readiness of another process, not waiting for time to pass)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert process.poll() is None, process.stderr.read().decode()[-2000:]
-        try:
-            if httpx.get(f"{url}/server_info", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.25)
-    raise AssertionError("dagster-webserver did not become ready")
-
-
 def test_webserver_lists_every_asset_the_sensor_the_schedule_and_a_sync(tmp_path, pipeline_env) -> None:
     prepare_dagster_home(cfg.Settings.from_env(pipeline_env))
     outcome = run_sync(pipeline_env, ["organizations"])
     assert outcome.success, outcome.failure
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, **pipeline_env}
     command = [sys.executable, "-m", "dagster_webserver", "-m", "zd_pipeline.definitions"]
     process = subprocess.Popen(
@@ -64,7 +43,7 @@ def test_webserver_lists_every_asset_the_sensor_the_schedule_and_a_sync(tmp_path
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_ready(url, process)
+        wait_ready(url, process)
         data = httpx.post(f"{url}/graphql", json={"query": QUERY}, timeout=30).json()["data"]
     finally:
         os.killpg(process.pid, signal.SIGKILL)

@@ -13,6 +13,7 @@ import os
 import sys
 
 from zd_pipeline import settings as cfg
+from zd_pipeline.pipeline.commands.demo_simulator import DEMO_SCALE, DEMO_SEED, SCALES, demo_environment, demo_simulator
 
 SAMPLE_SQL = """
 SELECT status, count(*) AS tickets, round(avg(len(tags)), 1) AS avg_tags
@@ -21,8 +22,8 @@ FROM {schema}.tickets GROUP BY status ORDER BY tickets DESC
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--scale", default="demo", choices=("small", "demo", "bench"))
-    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--scale", default=DEMO_SCALE, choices=SCALES, help=f"account size (default {DEMO_SCALE})")
+    parser.add_argument("--seed", type=int, default=DEMO_SEED, help=f"data seed (default {DEMO_SEED})")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -30,7 +31,6 @@ def run(args: argparse.Namespace) -> int:
     from zd_pipeline.pipeline.commands.report import console, print_summary, sync_progress
     from zd_pipeline.pipeline.commands.sync import prepare_dagster_home
     from zd_pipeline.pipeline.runs import run_analytics, run_sync
-    from zd_pipeline.simulator import Simulator, serve
 
     try:
         settings = cfg.Settings.from_env()
@@ -39,9 +39,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
     prepare_dagster_home(settings)
     console.print(f"Starting the Zendesk simulator ({args.scale} scale, seed {args.seed})…")
-    simulator = Simulator(scale=args.scale, seed=args.seed, rate_limit=None)
-    with serve(simulator) as base_url:
-        os.environ.update(_demo_environment(base_url))
+    with demo_simulator(args.scale, args.seed) as base_url:
+        os.environ.update(demo_environment(base_url, os.environ))
         console.print(f"Simulator at {base_url}; syncing every stream into {settings.duckdb_path} …")
         with sync_progress(list(STREAMS)):
             outcome = run_sync(os.environ, list(STREAMS))
@@ -56,20 +55,11 @@ def run(args: argparse.Namespace) -> int:
         return 1
     _show_answers(settings)
     console.print(
-        "\nOpen the Dagster UI on this data: `make simulator` in one terminal, `make dev` in another, then "
-        "http://127.0.0.1:3000. Query the file read-only, e.g. "
+        "\nOpen the Dagster UI on this data: `make dev`, then http://127.0.0.1:3000. Query the file read-only, e.g. "
         f"`duckdb -readonly {settings.duckdb_path} -cmd 'USE {_catalog(settings)}.{settings.schema}'` "
         "(a three-part name, because the file and the schema share a name), or from Python."
     )
     return 0
-
-
-def _demo_environment(base_url: str) -> dict[str, str]:
-    env = {cfg.ENV_BASE_URL: base_url, cfg.ENV_REQUESTS_PER_MINUTE: "0"}
-    if not os.environ.get(cfg.ENV_OAUTH_TOKEN):
-        env.setdefault(cfg.ENV_EMAIL, os.environ.get(cfg.ENV_EMAIL) or cfg.DEMO_EMAIL)
-        env.setdefault(cfg.ENV_API_TOKEN, os.environ.get(cfg.ENV_API_TOKEN) or cfg.DEMO_API_TOKEN)
-    return env
 
 
 def _show_what_landed(settings: cfg.Settings) -> None:
