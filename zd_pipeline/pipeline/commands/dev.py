@@ -90,7 +90,10 @@ def _dagster_dev(args: argparse.Namespace) -> int:
         flush=True,
     )
     code = run_in_process_group(argv, os.environ, Path.cwd())
-    fail_runs_left_in_progress(started)
+    try:
+        fail_runs_left_in_progress(started)
+    except Exception as exc:  # e.g. an instance dagster dev could not load either: its own error was shown
+        print(f"zd-pipeline dev: could not check the instance for interrupted runs: {exc}", file=sys.stderr)
     return code
 
 
