@@ -110,7 +110,7 @@ class Mutator:
 
     def _metric(self, writes: dict, ticket: dict[str, Any], metric: str, kind: str, ts: int) -> None:
         priority = PRIORITY_INDEX[ticket["priority"]]
-        record = metric_event_record(self.next_metric_id, ticket["id"], metric, kind, ts, priority, ts)
+        record = metric_event_record(self.next_metric_id, ticket["id"], metric, kind, ts, priority)
         self.next_metric_id += 1
         writes["ticket_metric_events"].append(record)
 
@@ -138,6 +138,7 @@ class Mutator:
             self._metric(writes, new, "reply_time", "fulfill", ts)
         if after == "pending":
             self._metric(writes, new, "requester_wait_time", "pause", ts)
+            self._metric(writes, new, "agent_work_time", "pause", ts)
         if after == "solved":
             for metric in ("resolution_time", "requester_wait_time", "agent_work_time"):
                 self._metric(writes, new, metric, "fulfill", ts)

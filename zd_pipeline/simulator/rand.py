@@ -65,3 +65,11 @@ def ordered_uuid(ts: int, position: int, noise: int) -> str:
         f"{ts:08x}-{(position >> 12) & 0xFFFF:04x}-7{position & 0xFFF:03x}-"
         f"{0x8000 | ((noise >> 48) & 0x3FFF):04x}-{noise & 0xFFFFFFFFFFFF:012x}"
     )
+
+
+def draw_column(seed: int, salt: int, indices: np.ndarray, width: int, col: int) -> np.ndarray:
+    """Column ``col`` of :func:`draws` with that ``width``, computing only that column (same values)."""
+    idx = np.asarray(indices, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        raw = idx * np.uint64(width) + np.uint64(col)
+    return (mix(raw ^ np.uint64(key(seed, salt))) >> np.uint64(32)).astype(np.int64)

@@ -11,12 +11,14 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
 import orjson
 
 from zd_pipeline.simulator import lifecycle as lc
 from zd_pipeline.simulator import service_levels
 from zd_pipeline.simulator import vocab as v
 from zd_pipeline.simulator.isotime import iso as to_iso
+from zd_pipeline.simulator.metric_story import derive
 from zd_pipeline.simulator.scales import Scale
 from zd_pipeline.simulator.ticket_bytes import tickets_json
 from zd_pipeline.simulator.ticket_facts import FactBook, TicketFacts, ticket_columns
@@ -131,9 +133,13 @@ class TicketRenderer:
             )
             children += [child(audit_id, j, f.channel, "Create", name, val) for j, (name, val) in enumerate(fields, 1)]
             return audit_record(f.id, audit_id, ts, f.requester, f.channel, flag_comments(children, True, True))
-        draw = f.comment_draw >> (k % 8)
-        public = draw % 3 != 0
-        children = [comment(audit_id, 0, f.assignee, v.COMMENTS[draw % len(v.COMMENTS)], public, created_at, "web")]
+        updater, public = f.assignee, bool(f.public_bits >> k & 1)
+        body = v.COMMENTS[(f.comment_draw >> (k % 8)) % len(v.COMMENTS)]
+        if f.variant == lc.REOPENED and k == lc.REOPEN_AUDIT:
+            updater, public, body = f.requester, True, "That did not fix it, the problem is back."
+        elif f.variant == lc.MERGED and k == f.n_regular - 1:
+            body = f"Request #{f.id} was closed and merged into request #{merge_target(f)}."
+        children = [comment(audit_id, 0, updater, body, public, created_at, "web")]
         before, after = f.status_after(k - 1), f.status_after(k)
         if after != before:
             children.append(child(audit_id, len(children), "web", "Change", "status", after, before))
@@ -146,27 +152,50 @@ class TicketRenderer:
             if f.group_id != f.first_group_id:
                 previous = str(f.first_group_id)
                 children.append(child(audit_id, len(children), "web", "Change", "group_id", str(f.group_id), previous))
-        return audit_record(f.id, audit_id, ts, f.assignee, "web", flag_comments(children, True, public))
+        return audit_record(f.id, audit_id, ts, updater, "web", flag_comments(children, True, public))
 
     def metric_events_at(self, positions: list[int]) -> list[dict[str, Any]]:
+        """Metric events at stream ``positions``; ``status`` and ``deleted`` come from re-deriving their tickets'
+        stories (:mod:`metric_story`), the same derivation that laid the events out."""
         t = self.layout
-        return [self.metric_event(p, int(t.me_ticket[p]), int(t.me_code[p]), int(t.me_ts[p])) for p in positions]
+        tickets = t.me_ticket[positions].astype(np.int64)
+        unique = np.unique(tickets)
+        story = derive(t.story_input(unique))
+        details = {
+            (int(unique[row]), int(code), int(ts)): (int(cal), int(bus), bool(deleted))
+            for row, code, ts, cal, bus, deleted in zip(
+                story.row, story.code, story.ts, story.calendar, story.business, story.deleted, strict=True
+            )
+            if code in _DETAILED
+        }
+        out = []
+        for p, i in zip(positions, tickets.tolist(), strict=True):
+            code, ts = int(t.me_code[p]), int(t.me_ts[p])
+            metric, kind = lc.METRIC_KINDS[code]
+            cal, bus, deleted = details.get((i, code, ts), (0, 0, False))
+            status = {"calendar": cal, "business": bus} if kind == "update_status" else None
+            priority = int(t.priority[i])
+            out.append(metric_event_record(METRIC_ID_BASE + p, i + 1, metric, kind, ts, priority, status, deleted))
+        return out
 
-    def metric_event(self, position: int, i: int, code: int, ts: int) -> dict[str, Any]:
-        metric, kind = lc.METRIC_KINDS[code]
-        return metric_event_record(
-            METRIC_ID_BASE + position,
-            i + 1,
-            metric,
-            kind,
-            ts,
-            int(self.layout.priority[i]),
-            int(self.layout.created[i]),
-        )
+
+_DETAILED = frozenset(code for code, (_, kind) in enumerate(lc.METRIC_KINDS) if kind in ("update_status", "breach"))
+
+
+def merge_target(f: TicketFacts) -> int:
+    """The earlier ticket a MERGED ticket was merged into."""
+    return max(f.id - 1 - f.comment_draw % 100, 1) if f.id > 1 else 2
 
 
 def metric_event_record(
-    event_id: int, ticket_id: int, metric: str, kind: str, ts: int, priority: int, created: int
+    event_id: int,
+    ticket_id: int,
+    metric: str,
+    kind: str,
+    ts: int,
+    priority: int,
+    status: dict[str, int] | None = None,
+    deleted: bool = False,
 ) -> dict[str, Any]:
     """One ticket metric event; ``sla`` on apply_sla, ``status`` on update_status, ``deleted`` on breach."""
     record: dict[str, Any] = {
@@ -186,8 +215,7 @@ def metric_event_record(
             "policy": {"id": policy.id, "title": policy.title, "description": policy.description},
         }
     elif kind == "update_status":
-        minutes = max((ts - created) // 60, 0)
-        record["status"] = {"calendar": minutes, "business": minutes * 2 // 5}
+        record["status"] = status if status is not None else {"calendar": 0, "business": 0}
     elif kind == "breach":
-        record["deleted"] = False
+        record["deleted"] = deleted
     return record

@@ -10,6 +10,9 @@ Zendesk's reference objects: a policy's ``filter`` and ``policy_metrics`` (targe
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import numpy as np
 
 PRIORITIES: tuple[str, ...] = ("low", "normal", "high", "urgent")
 
@@ -90,3 +93,56 @@ SCHEDULE = Schedule(
         Holiday(27_003, "Boxing Day", 12, 26),
     ),
 )
+
+
+_WEEK = 7 * _DAY * 60  # seconds
+_SUNDAY_BEFORE_EPOCH = -4 * _DAY * 60  # 1969-12-28 00:00 UTC, a Sunday
+_HOLIDAY_YEARS = range(1970, 2101)
+
+
+def _holiday_spans(schedule: Schedule) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The business-hour spans holidays remove, as sorted (starts, ends) epochs and the seconds removed before each."""
+    spans = []
+    for year in _HOLIDAY_YEARS:
+        for holiday in schedule.holidays:
+            midnight = int(datetime(year, holiday.month, holiday.day, tzinfo=UTC).timestamp())
+            week_start = midnight - (midnight - _SUNDAY_BEFORE_EPOCH) % _WEEK
+            for start, end in schedule.intervals:
+                lo, hi = max(week_start + start * 60, midnight), min(week_start + end * 60, midnight + _DAY * 60)
+                if lo < hi:
+                    spans.append((lo, hi))
+    spans.sort()
+    starts = np.array([s for s, _ in spans], dtype=np.int64)
+    ends = np.array([e for _, e in spans], dtype=np.int64)
+    before = np.concatenate(([0], np.cumsum(ends - starts)))
+    return starts, ends, before
+
+
+_SPANS = _holiday_spans(SCHEDULE)
+
+
+def business_seconds_before(t: np.ndarray | int, schedule: Schedule = SCHEDULE) -> np.ndarray:
+    """Business seconds of ``schedule`` from 1969-12-28 up to each epoch in ``t`` (vectorised; holidays removed).
+
+    Differences of this give business time between two moments: weekly intervals minus the holidays' hours, in the
+    schedule's time zone (only UTC schedules are supported: the simulated account has one).
+    """
+    if schedule.time_zone != "UTC":
+        raise ValueError(f"schedule {schedule.name!r}: only UTC schedules are supported, not {schedule.time_zone}")
+    starts, ends, before = _SPANS if schedule is SCHEDULE else _holiday_spans(schedule)
+    t = np.asarray(t, dtype=np.int64)
+    weeks, within = np.divmod(t - _SUNDAY_BEFORE_EPOCH, _WEEK)
+    total = np.zeros_like(t)
+    weekly = 0
+    for start, end in schedule.intervals:
+        total += np.clip(within - start * 60, 0, (end - start) * 60)
+        weekly += (end - start) * 60
+    k = np.searchsorted(ends, t, side="right")  # spans wholly before t
+    partial = np.clip(t - starts[np.minimum(k, starts.shape[0] - 1)], 0, None)
+    partial = np.where(k < starts.shape[0], np.minimum(partial, (ends - starts)[np.minimum(k, starts.shape[0] - 1)]), 0)
+    return weeks * weekly + total - before[k] - partial
+
+
+def business_minutes(start: np.ndarray | int, end: np.ndarray | int, schedule: Schedule = SCHEDULE) -> np.ndarray:
+    """Whole business minutes of ``schedule`` between ``start`` and ``end`` (epochs, vectorised)."""
+    return (business_seconds_before(end, schedule) - business_seconds_before(start, schedule)) // 60

@@ -18,9 +18,8 @@ from zd_pipeline.simulator.people_layout import USER_ID_BASE
 from zd_pipeline.simulator.rand import draws
 from zd_pipeline.simulator.render_people import organization_of_users
 from zd_pipeline.simulator.scales import Scale
-from zd_pipeline.simulator.ticket_layout import TicketLayout
+from zd_pipeline.simulator.ticket_layout import SALT_TICKET_CONTENT, TicketLayout
 
-SALT_TICKET_CONTENT = 12
 BULK_TAG = "bulk_cleanup"
 
 
@@ -85,9 +84,11 @@ class TicketFacts:
     first_tags: tuple[str, ...]
     tags: tuple[str, ...]
     comment_draw: int
+    variant: int
+    public_bits: int
 
     def status_after(self, k: int) -> str:
-        path = lc.status_path(self.n_regular, self.final)
+        path = lc.status_path(self.n_regular, self.final, self.variant)
         return lc.STATUSES[path[min(k, len(path) - 1)]]
 
 
@@ -122,5 +123,7 @@ class FactBook:
                 first_tags=tags,
                 tags=(*tags, BULK_TAG) if c["bulk"][j] else tags,
                 comment_draw=c["comments"][j],
+                variant=int(self.layout.variant[i]),
+                public_bits=int(self.layout.public_bits[i]),
             )
         return out

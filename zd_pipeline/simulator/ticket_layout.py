@@ -18,11 +18,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from zd_pipeline.simulator import lifecycle as lc
-from zd_pipeline.simulator.rand import draws
+from zd_pipeline.simulator.metric_story import StoryInput, derive
+from zd_pipeline.simulator.rand import draw_column, draws
 from zd_pipeline.simulator.scales import DAY, Scale, Window
 
 SALT_TICKETS = 11
 SALT_REPLIES = 13
+SALT_TICKET_CONTENT = 12  # ticket_facts' draws; column COMMENT_DRAW decides which agent comments are public
+COMMENT_DRAW = 13
 EVENT_ID_BASE = 90_000_000_000
 EVENT_ID_STRIDE = 32  # room for an audit's child event ids: audit id + 1 + j
 METRIC_ID_BASE = 70_000_000_000
@@ -41,6 +44,9 @@ class TicketLayout:
     final: np.ndarray
     priority: np.ndarray
     bulk_time: np.ndarray
+    variant: np.ndarray  # lifecycle.REGULAR / REOPENED / MERGED
+    public_bits: np.ndarray  # bit k set: regular audit k is an agent's public comment
+    horizon: int  # the window's end: no event is laid out after it
     order: np.ndarray  # tickets stream position -> generator index, sorted by (generated_timestamp, id)
     position: np.ndarray  # generator index -> tickets stream position
     ev_ts: np.ndarray
@@ -60,6 +66,34 @@ class TicketLayout:
             return int(self.bulk_time[i])
         times = _regular_audit_times(self.created[i], self.first_reply[i], self.last_regular[i], self.n_regular[i], k)
         return int(times)
+
+    def story_input(self, indices: np.ndarray) -> StoryInput:
+        """What :func:`metric_story.derive` needs about tickets ``indices`` (their audits' times and statuses)."""
+        at = np.asarray(indices, dtype=np.int64)
+        n, k = self.n_regular[at], np.arange(lc.MAX_REGULAR)
+        created = self.created[at]
+        times = _regular_audit_times(
+            created[:, None], self.first_reply[at][:, None], self.last_regular[at][:, None], n[:, None], k[None, :]
+        )
+        status = _STATUS_TABLE[self.variant[at][:, None], n[:, None], self.final[at][:, None], k[None, :]]
+        public = ((self.public_bits[at][:, None] >> k[None, :]) & 1).astype(bool)
+        return StoryInput(created, times, status, public, n, self.priority[at], self.horizon)
+
+
+_STATUS_TABLE = lc.status_table()
+
+
+def _agent_public_bits(seed: int, idx: np.ndarray, n: np.ndarray, variant: np.ndarray) -> np.ndarray:
+    """Which regular audits carry an agent's public comment: a third of agent comments are private notes; the
+    requester's reopening audit and a merge's closing note are not public agent comments."""
+    draw = draw_column(seed, SALT_TICKET_CONTENT, idx, 16, COMMENT_DRAW)
+    bits = np.zeros(idx.shape[0], dtype=np.int64)
+    for k in range(1, lc.MAX_REGULAR):
+        public = ((draw >> (k % 8)) % 3 != 0) & (k < n)
+        public &= ~((variant == lc.REOPENED) & (k == lc.REOPEN_AUDIT))
+        public &= ~((variant == lc.MERGED) & (k == n - 1))
+        bits |= public.astype(np.int64) << k
+    return bits.astype(np.int8)
 
 
 def _regular_audit_times(created, first_reply, last_regular, n, k):  # numpy arrays or scalars, broadcast
@@ -86,6 +120,9 @@ def build_ticket_layout(seed: int, scale: Scale, window: Window) -> TicketLayout
     u = d[:, 2] % 1000
     several = np.where(n_regular == 2, _pick(u, lc.FINAL_WEIGHTS_TWO), _pick(u, lc.FINAL_WEIGHTS_MANY))
     final = np.where(n_regular == 1, lc.NEW, several).astype(np.int8)
+    story = (d[:, 2] >> 16) % 100
+    variant = np.where((n_regular == 5) & (final == lc.SOLVED) & (story < 25), lc.REOPENED, lc.REGULAR)
+    variant = np.where((n_regular >= 3) & (final == lc.CLOSED) & (story >= 85), lc.MERGED, variant).astype(np.int8)
     max_life = np.maximum(np.minimum(age, 12 * DAY) - 300, 1)
     priority = (d[:, 6] % 4).astype(np.int8)
     reply_target = np.asarray(lc.REPLY_TARGET_MINUTES, dtype=np.int64)[priority] * 60
@@ -124,6 +161,9 @@ def build_ticket_layout(seed: int, scale: Scale, window: Window) -> TicketLayout
         final=final,
         priority=priority,
         bulk_time=bulk_time,
+        variant=variant,
+        public_bits=_agent_public_bits(seed, idx, n_regular, variant),
+        horizon=window.end,
         order=order,
         position=position,
         ev_ts=np.empty(0, np.int64),
@@ -134,7 +174,7 @@ def build_ticket_layout(seed: int, scale: Scale, window: Window) -> TicketLayout
         me_code=np.empty(0, np.int8),
     )
     _lay_out_audits(layout)
-    _lay_out_metric_events(layout, window)
+    _lay_out_metric_events(layout)
     return layout
 
 
@@ -157,41 +197,8 @@ def _lay_out_audits(t: TicketLayout) -> None:
     t.ev_ts, t.ev_ticket, t.ev_k = ts[order], ticket[order].astype(np.int32), k[order].astype(np.int8)
 
 
-def _lay_out_metric_events(t: TicketLayout, window: Window) -> None:
-    """Which metric events each ticket emits and when (see :data:`lifecycle.METRIC_KINDS`)."""
-    n, final, created = t.n_regular, t.final, t.created
-    first_update = _regular_audit_times(created, t.first_reply, t.last_regular, n, 1)
-    solve_k = np.where(final == lc.CLOSED, n - 2, n - 1)
-    solved_at = _regular_audit_times(created, t.first_reply, t.last_regular, n, solve_k)
-    solved = (final == lc.SOLVED) | (final == lc.CLOSED)
-    reply_target = np.asarray(lc.REPLY_TARGET_MINUTES, dtype=np.int64)[t.priority] * 60
-    replied_by = np.where(n >= 2, first_update, window.end)
-    everyone = np.ones(t.count, dtype=bool)
-    first_pending = (n == 2) & (final == lc.PENDING)
-    plan: list[tuple[str, str, np.ndarray, np.ndarray]] = [
-        ("reply_time", "activate", everyone, created),
-        ("reply_time", "apply_sla", everyone, created),
-        ("resolution_time", "activate", everyone, created),
-        ("resolution_time", "apply_sla", t.priority >= 1, created),
-        ("agent_work_time", "activate", everyone, created),
-        ("requester_wait_time", "activate", everyone, created),
-        ("pausable_update_time", "activate", everyone, created),
-        ("reply_time", "breach", replied_by - created > reply_target, created + reply_target),
-        ("reply_time", "fulfill", n >= 2, first_update),
-        ("requester_wait_time", "pause", first_pending, first_update),
-        ("agent_work_time", "pause", first_pending, first_update),
-        ("resolution_time", "fulfill", solved, solved_at),
-        ("requester_wait_time", "fulfill", solved, solved_at),
-        ("agent_work_time", "fulfill", solved, solved_at),
-        ("agent_work_time", "measure", solved, solved_at),
-        ("resolution_time", "update_status", solved, solved_at),
-    ]
-    parts_ts, parts_ticket, parts_code = [], [], []
-    for metric, kind, mask, when in plan:
-        chosen = np.flatnonzero(mask)
-        parts_ticket.append(chosen.astype(np.int32))
-        parts_ts.append(when[chosen])
-        parts_code.append(np.full(chosen.shape[0], lc.KIND_CODE[(metric, kind)], dtype=np.int8))
-    ts, ticket, code = np.concatenate(parts_ts), np.concatenate(parts_ticket), np.concatenate(parts_code)
-    order = np.argsort(_composite(ts, ticket, code))
-    t.me_ts, t.me_ticket, t.me_code = ts[order], ticket[order].astype(np.int32), code[order]
+def _lay_out_metric_events(t: TicketLayout) -> None:
+    """When each ticket's metric events happen (their details are rendered later from the same derivation)."""
+    events = derive(t.story_input(np.arange(t.count)))
+    order = np.argsort(_composite(events.ts, events.row, events.code))
+    t.me_ts, t.me_ticket, t.me_code = events.ts[order], events.row[order].astype(np.int32), events.code[order]
