@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import duckdb
 
+from . import workload
 from .backlog import UNSOLVED
 from .model import quote, validate_schema
 
@@ -89,12 +90,18 @@ def _sla(con: duckdb.DuckDBPyConnection, schema: str) -> Answer:
 
 
 def _load(con: duckdb.DuckDBPyConnection, schema: str, raw: str) -> Answer:
+    """Distinct tickets over the last 7 days (not the sum of per-day counts), from the workload's attribution."""
+    attributed = workload.ATTRIBUTED.strip().replace("{raw}", raw).replace("{analytics}", schema)
     rows = con.execute(
         f"""
-        WITH busiest AS (
-            SELECT assignee_id, sum(tickets_solved) AS solved, sum(tickets_touched) AS touched
-            FROM {schema}.workload_daily
-            WHERE assignee_id IS NOT NULL AND day > (SELECT max(day) - 7 FROM {schema}.workload_daily)
+        {attributed},
+        busiest AS (
+            SELECT assignee_id,
+                   count(DISTINCT ticket_id) FILTER (kind = 'solve') AS solved,
+                   count(DISTINCT ticket_id) FILTER (kind = 'touch') AS touched
+            FROM attributed
+            WHERE assignee_id IS NOT NULL
+                AND CAST(timezone('UTC', happened_at) AS DATE) > (SELECT max(day) - 7 FROM {schema}.workload_daily)
             GROUP BY assignee_id ORDER BY solved DESC, touched DESC, assignee_id LIMIT 1
         )
         SELECT coalesce(u.name, 'agent ' || b.assignee_id), b.solved, b.touched

@@ -3,8 +3,13 @@
 Zendesk assumptions (its ticket metric event reference): an ``apply_sla`` event starts an SLA target on one metric
 instance (``ticket_id, metric, instance_id``) with ``sla: {target, business_hours, policy: {id, title}}``
 (``target`` in minutes); a policy change re-applies it, so the latest ``apply_sla`` names the policy in force,
-while the target counts from the first one. A ``breach`` event marks the instance breached; Zendesk flags breach
-events it later withdrew with ``deleted: true`` (read from the raw record), and those do not count. Targets of
+while the target counts from the first one. Zendesk schedules a ``breach`` event ahead, at the moment the target
+will pass, and flags one it withdrew with ``deleted: true`` (read from the raw record). So a breach event is only a
+scheduled deadline: the target counts as breached when a breach event not withdrawn is dated before the metric's
+fulfilment (``breached_at < coalesce(fulfilled_at, now)``), where ``fulfilled_at`` is the time of the instance's
+latest clock event (activate, pause, fulfill) if that is a ``fulfill`` (a reopened ticket's resolution is judged by
+its final fulfilment) and "now" is the build's ``current_timestamp``, so a breach still in the future, or one
+dated after the target was met, is not a breach. Targets of
 tickets the tickets table marks deleted are left out (as Zendesk's own reports do); targets of tickets not synced
 yet are kept.
 
@@ -35,27 +40,43 @@ WITH applied AS (
     WHERE "type" = 'apply_sla' AND sla IS NOT NULL
     QUALIFY row_number() OVER (PARTITION BY ticket_id, metric, instance_id ORDER BY "time" DESC, id DESC) = 1
 ),
-breaches AS (
-    SELECT ticket_id, metric, instance_id, min("time") AS breached_at, count(*) AS breaches
+scheduled AS (
+    SELECT ticket_id, metric, instance_id, min("time") AS breach_due_at
     FROM {raw}.ticket_metric_events
     WHERE "type" = 'breach' AND NOT coalesce(TRY_CAST(_raw ->> 'deleted' AS BOOLEAN), false)
     GROUP BY ticket_id, metric, instance_id
+),
+fulfilled AS (
+    SELECT ticket_id, metric, instance_id, "time" AS fulfilled_at
+    FROM {raw}.ticket_metric_events
+    WHERE "type" IN ('activate', 'pause', 'fulfill')
+    QUALIFY row_number() OVER (PARTITION BY ticket_id, metric, instance_id ORDER BY "time" DESC, id DESC) = 1
+        AND "type" = 'fulfill'
+),
+judged AS (
+    SELECT
+        a.*,
+        f.fulfilled_at,
+        CASE WHEN s.breach_due_at < coalesce(f.fulfilled_at, current_timestamp) THEN s.breach_due_at END
+            AS breached_at
+    FROM applied a
+    LEFT JOIN scheduled s USING (ticket_id, metric, instance_id)
+    LEFT JOIN fulfilled f USING (ticket_id, metric, instance_id)
 )
 SELECT
-    CAST(a.ticket_id AS BIGINT) AS ticket_id,
-    CAST(a.metric AS VARCHAR) AS metric,
-    CAST(a.instance_id AS BIGINT) AS instance_id,
-    TRY_CAST(a.sla -> 'policy' ->> 'id' AS BIGINT) AS policy_id,
-    CAST(a.sla -> 'policy' ->> 'title' AS VARCHAR) AS policy_title,
-    TRY_CAST(a.sla ->> 'target' AS DOUBLE) AS target_minutes,
-    TRY_CAST(a.sla ->> 'business_hours' AS BOOLEAN) AS business_hours,
-    CAST(a.applied_at AS TIMESTAMPTZ) AS applied_at,
-    CAST(b.breached_at AS TIMESTAMPTZ) AS breached_at,
-    CAST(coalesce(b.breaches, 0) AS BIGINT) AS breaches,
-    b.ticket_id IS NOT NULL AS is_breached
-FROM applied a
-LEFT JOIN breaches b USING (ticket_id, metric, instance_id)
-ANTI JOIN (SELECT id FROM {raw}.tickets WHERE _deleted) d ON d.id = a.ticket_id
+    CAST(j.ticket_id AS BIGINT) AS ticket_id,
+    CAST(j.metric AS VARCHAR) AS metric,
+    CAST(j.instance_id AS BIGINT) AS instance_id,
+    TRY_CAST(j.sla -> 'policy' ->> 'id' AS BIGINT) AS policy_id,
+    CAST(j.sla -> 'policy' ->> 'title' AS VARCHAR) AS policy_title,
+    TRY_CAST(j.sla ->> 'target' AS DOUBLE) AS target_minutes,
+    TRY_CAST(j.sla ->> 'business_hours' AS BOOLEAN) AS business_hours,
+    CAST(j.applied_at AS TIMESTAMPTZ) AS applied_at,
+    CAST(j.fulfilled_at AS TIMESTAMPTZ) AS fulfilled_at,
+    CAST(j.breached_at AS TIMESTAMPTZ) AS breached_at,
+    j.breached_at IS NOT NULL AS is_breached
+FROM judged j
+ANTI JOIN (SELECT id FROM {raw}.tickets WHERE _deleted) d ON d.id = j.ticket_id
 """
 
 DAILY_SQL = """
@@ -89,9 +110,18 @@ TARGETS = AnalyticsTable(
         Column("target_minutes", "DOUBLE", "The target, in minutes."),
         Column("business_hours", "BOOLEAN", "True when the target counts business hours only."),
         Column("applied_at", "TIMESTAMPTZ", "When the target was first applied."),
-        Column("breached_at", "TIMESTAMPTZ", "The first (not withdrawn) breach, NULL if none."),
-        Column("breaches", "BIGINT", "Breach events that count."),
-        Column("is_breached", "BOOLEAN", "True when the target was breached."),
+        Column(
+            "fulfilled_at",
+            "TIMESTAMPTZ",
+            "When the metric was fulfilled, if it is now (its latest clock event is a fulfill); NULL while it runs.",
+        ),
+        Column(
+            "breached_at",
+            "TIMESTAMPTZ",
+            "When the target was breached: the earliest breach event not withdrawn, if it fell before the "
+            "fulfilment (or before the build, for a metric still running); NULL when not breached.",
+        ),
+        Column("is_breached", "BOOLEAN", "True when the target was breached (breached_at is set)."),
     ),
     sql=TARGETS_SQL,
     source_file=Path(__file__),

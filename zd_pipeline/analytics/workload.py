@@ -5,8 +5,16 @@ history with an ``ASOF`` join (the latest ``assignee_id`` / ``group_id`` value s
 from today's assignment. Before a ticket's first recorded change the value is that change's ``previous_value``;
 a ticket with no recorded change of the field uses its current value.
 
-- solved: a status set to ``solved`` (a ticket solved twice in a day counts once that day);
-- touched: an audit by an agent or admin (``users.role``); ``agent_updates`` counts those audits.
+- solved: a status set to ``solved`` (a ticket solved twice in a day counts once that day; a ticket closed by a
+  merge was never solved);
+- touched: an audit in which an agent or admin (``users.role``) commented, publicly or privately (a ``Comment``
+  child event, or ``comment_present`` on the children when comments were not side-loaded). Field-only updates are
+  not work on the ticket: an admin's bulk update (tags, say) would otherwise be credited to every assignee it
+  touched. ``agent_comments`` counts those audits.
+Tickets deleted since are left out. ``tickets_touched`` / ``tickets_solved`` are distinct tickets *per day*: a
+ticket touched on three days counts on each of them, so summing the column over days counts ticket-days, not
+tickets. :data:`ATTRIBUTED` (one row per touch or solve, with its credited assignee and group) is what to count
+distinct tickets over a longer period from.
 
 Full rebuild each time (ASOF joins are one sort-merge pass; seconds at millions of audits).
 """
@@ -21,7 +29,7 @@ from .model import AnalyticsTable, Headline
 
 NAME = "workload_daily"
 
-SQL = """
+ATTRIBUTED = """
 WITH history AS (
     SELECT ticket_id, field_name, value, previous_value, changed_at, audit_id, event_index
     FROM {analytics}.ticket_field_history
@@ -63,6 +71,10 @@ activity AS (
     FROM {raw}.ticket_events e
     SEMI JOIN agents a ON a.id = e.updater_id
     WHERE json_type(e.child_events) = 'ARRAY'
+        AND list_bool_or(list_transform(
+            from_json(e.child_events, '[{"event_type": "VARCHAR", "comment_present": "BOOLEAN"}]'),
+            lambda c: c.event_type = 'Comment' OR coalesce(c.comment_present, false)
+        ))
     UNION ALL
     SELECT ticket_id, changed_at AS happened_at, 'solve' AS kind
     FROM settled
@@ -73,32 +85,43 @@ attributed AS (
     FROM activity a
     ASOF LEFT JOIN assignees s ON s.ticket_id = a.ticket_id AND a.happened_at >= s.since
     ASOF LEFT JOIN groups g ON g.ticket_id = a.ticket_id AND a.happened_at >= g.since
+    ANTI JOIN (SELECT id FROM {raw}.tickets WHERE _deleted) d ON d.id = a.ticket_id
 )
+"""
+
+SQL = (
+    ATTRIBUTED
+    + """
 SELECT
     CAST(timezone('UTC', happened_at) AS DATE) AS day,
     CAST(assignee_id AS BIGINT) AS assignee_id,
     CAST(group_id AS BIGINT) AS group_id,
     CAST(count(DISTINCT ticket_id) FILTER (kind = 'solve') AS BIGINT) AS tickets_solved,
     CAST(count(DISTINCT ticket_id) FILTER (kind = 'touch') AS BIGINT) AS tickets_touched,
-    CAST(count(*) FILTER (kind = 'touch') AS BIGINT) AS agent_updates
+    CAST(count(*) FILTER (kind = 'touch') AS BIGINT) AS agent_comments
 FROM attributed
 GROUP BY ALL
 """
+)
 
 TABLE = AnalyticsTable(
     name=NAME,
     description=(
-        "Workload per assignee, group and UTC day: tickets solved and tickets touched (updated by an agent), "
+        "Workload per assignee, group and UTC day: tickets solved and tickets touched (commented on by an agent), "
         "each credited to the ticket's assignee and group at the moment it happened (from the field history), "
-        "not to today's assignment. NULL assignee or group = unassigned at that moment."
+        "not to today's assignment. NULL assignee or group = unassigned at that moment. Deleted tickets are left out."
     ),
     columns=(
         Column("day", "DATE", "UTC day."),
         Column("assignee_id", "BIGINT", "The ticket's assignee at the time (NULL: unassigned)."),
         Column("group_id", "BIGINT", "The ticket's group at the time (NULL: none)."),
         Column("tickets_solved", "BIGINT", "Distinct tickets set to solved that day."),
-        Column("tickets_touched", "BIGINT", "Distinct tickets updated by an agent or admin that day."),
-        Column("agent_updates", "BIGINT", "Audits by agents or admins that day."),
+        Column(
+            "tickets_touched",
+            "BIGINT",
+            "Distinct tickets an agent or admin commented on that day (a sum over days counts ticket-days).",
+        ),
+        Column("agent_comments", "BIGINT", "Audits with an agent's or admin's comment that day."),
     ),
     sql=SQL,
     source_file=Path(__file__),

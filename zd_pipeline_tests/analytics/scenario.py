@@ -17,6 +17,10 @@ Cast: agents 100 and 101, admin 102, end users 200-202, system -1; groups 10 and
 - T5: closed, with no audits at all (history from before the sync start).
 - T6: replied in 45 min, pending 11:00-13:00, solved D2 14:00; its metric events are clock events only (activate,
   pause, fulfill; no update_status), so its times must be measured from them.
+- T7: a private note at 09:10, the public reply at 10:00 (the first reply: 60 min, not 10); solved 11:00. Its reply
+  breach was scheduled for 10:30 and not flagged withdrawn, but the reply came first: not a breach.
+- T8: closed by a merge into T7 at D3 12:30 with a private note: no reply, never solved, resolved in 30 min.
+- T9: open, its resolution breach scheduled far in the future: not a breach (yet).
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ class Update:
     by: int
     changes: dict[str, Any]
     comment: bool = False
+    public: bool = True
 
 
 UPDATES: tuple[Update, ...] = (
@@ -75,7 +80,16 @@ UPDATES: tuple[Update, ...] = (
     Update(6, at(2, 11), 101, {"status": "pending"}, True),
     Update(6, at(2, 13), 201, {"status": "open"}, True),
     Update(6, at(2, 14), 101, {"status": "solved"}, True),
+    Update(7, at(3, 9), 202, {"status": "new", "priority": "normal", "assignee_id": None, "group_id": None}, True),
+    Update(7, at(3, 9, 10), 100, {"status": "open", "assignee_id": 100, "group_id": 10}, True, public=False),
+    Update(7, at(3, 10), 100, {}, True),
+    Update(7, at(3, 11), 100, {"status": "solved"}, True),
+    Update(8, at(3, 12), 200, {"status": "new", "priority": "low", "assignee_id": None, "group_id": None}, True),
+    Update(8, at(3, 12, 30), 101, {"status": "closed", "assignee_id": 101, "group_id": 20}, True, public=False),
+    Update(9, at(3, 13), 201, {"status": "new", "priority": "urgent", "assignee_id": None, "group_id": None}, True),
+    Update(9, at(3, 13, 5), 101, {"status": "open", "assignee_id": 101, "group_id": 20}, True),
 )
+FUTURE = datetime(2099, 1, 1, tzinfo=UTC)
 
 # Facts no audit carries: T4 was deleted at D3 14:00; T5 predates the synced history.
 DELETED_AT = {4: at(3, 14)}
@@ -92,7 +106,7 @@ UNAUDITED_TICKETS: dict[int, dict[str, Any]] = {
     }
 }
 SATISFACTION = {1: "good", 2: "bad", 3: "offered"}
-REQUESTERS = {1: 200, 2: 201, 3: 202, 4: 200, 6: 201}
+REQUESTERS = {1: 200, 2: 201, 3: 202, 4: 200, 6: 201, 7: 202, 8: 200, 9: 201}
 
 
 @dataclass(frozen=True)
@@ -158,6 +172,24 @@ METRIC_EVENTS: tuple[MetricEvent, ...] = (
     MetricEvent(6, "resolution_time", 1, "fulfill", at(2, 14)),
     MetricEvent(6, "agent_work_time", 1, "fulfill", at(2, 14)),
     MetricEvent(6, "requester_wait_time", 1, "fulfill", at(2, 14)),
+    # T7: the private note at 09:10 fulfils nothing; the public reply at 10:00 does, before the 10:30 breach.
+    MetricEvent(7, "reply_time", 1, "activate", at(3, 9)),
+    MetricEvent(7, "reply_time", 1, "apply_sla", at(3, 9), sla=_sla(*STANDARD, 90)),
+    MetricEvent(7, "reply_time", 1, "fulfill", at(3, 10)),
+    MetricEvent(7, "reply_time", 1, "update_status", at(3, 10), status={"calendar": 60, "business": 60}),
+    MetricEvent(7, "reply_time", 1, "breach", at(3, 10, 30)),
+    MetricEvent(7, "resolution_time", 1, "update_status", at(3, 11), status={"calendar": 120, "business": 120}),
+    # T8: closed by a merge: resolution fulfilled, reply never.
+    MetricEvent(8, "reply_time", 1, "activate", at(3, 12)),
+    MetricEvent(8, "resolution_time", 1, "activate", at(3, 12)),
+    MetricEvent(8, "resolution_time", 1, "fulfill", at(3, 12, 30)),
+    MetricEvent(8, "resolution_time", 1, "update_status", at(3, 12, 30), status={"calendar": 30, "business": 30}),
+    # T9: a resolution breach Zendesk scheduled ahead, still in the future.
+    MetricEvent(9, "resolution_time", 1, "activate", at(3, 13)),
+    MetricEvent(
+        9, "resolution_time", 1, "apply_sla", at(3, 13), sla=_sla(*VIP, int((FUTURE - at(3, 13)).total_seconds()) // 60)
+    ),
+    MetricEvent(9, "resolution_time", 1, "breach", FUTURE),
 )
 
 
@@ -272,7 +304,13 @@ def _audits(story: Replay) -> list[dict[str, Any]]:
             children.append(child)
         if update.comment:
             children.append(
-                {"id": number * 100 + 99, "event_type": "Comment", "public": True, "author_id": update.by, "body": "…"}
+                {
+                    "id": number * 100 + 99,
+                    "event_type": "Comment",
+                    "public": update.public,
+                    "author_id": update.by,
+                    "body": "…",
+                }
             )
         epoch = int(update.when.timestamp())
         audits.append(

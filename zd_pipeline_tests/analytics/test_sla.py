@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import duckdb
@@ -12,15 +12,27 @@ from .conftest import rows
 
 
 def _expected_targets() -> dict[tuple[int, str, int], dict[str, Any]]:
-    """Per metric instance: the latest policy applied, the first apply time, the first breach not withdrawn."""
+    """Per metric instance: the latest policy applied, the first apply time, and a breach only when the first breach
+    not withdrawn came before the fulfilment (the latest clock event, if a fulfill) or, still running, before now."""
     applied: dict[tuple[int, str, int], list[scenario.MetricEvent]] = defaultdict(list)
     breaches: dict[tuple[int, str, int], list[datetime]] = defaultdict(list)
+    clock: dict[tuple[int, str, int], list[scenario.MetricEvent]] = defaultdict(list)
     for event in scenario.METRIC_EVENTS:
         key = (event.ticket, event.metric, event.instance)
         if event.type == "apply_sla":
             applied[key].append(event)
         elif event.type == "breach" and not event.deleted:
             breaches[key].append(event.when)
+        elif event.type in ("activate", "pause", "fulfill"):
+            clock[key].append(event)
+    now = datetime.now(UTC)
+    fulfilled: dict[tuple[int, str, int], datetime | None] = {}
+    for key in applied:
+        latest = max(clock[key], key=lambda e: e.when) if clock[key] else None
+        fulfilled[key] = latest.when if latest is not None and latest.type == "fulfill" else None
+    for key, times in breaches.items():
+        first = min(times)
+        breaches[key] = [first] if first < (fulfilled.get(key) or now) else []
     expected = {}
     for key, events in applied.items():
         if key[0] in scenario.DELETED_AT:
@@ -32,6 +44,7 @@ def _expected_targets() -> dict[tuple[int, str, int], dict[str, Any]]:
             "target_minutes": float(latest["target"]),
             "business_hours": latest["business_hours"],
             "applied_at": min(e.when for e in events),
+            "fulfilled_at": fulfilled[key],
             "breached_at": min(breaches[key]) if breaches[key] else None,
             "is_breached": bool(breaches[key]),
         }
@@ -44,7 +57,7 @@ def test_one_row_per_sla_target_with_policy_in_force_and_breach(con: duckdb.Duck
         for r in rows(
             con,
             "SELECT ticket_id, metric, instance_id, policy_id, policy_title, target_minutes, business_hours, "
-            "applied_at, breached_at, is_breached FROM analytics.ticket_sla_targets",
+            "applied_at, fulfilled_at, breached_at, is_breached FROM analytics.ticket_sla_targets",
         )
     }
     assert table == _expected_targets()
@@ -80,3 +93,15 @@ def test_withdrawn_breaches_and_deleted_tickets_do_not_count(con: duckdb.DuckDBP
     t3 = rows(con, "SELECT is_breached, policy_title FROM analytics.ticket_sla_targets WHERE ticket_id = 3")
     assert t3 == [{"is_breached": False, "policy_title": "VIP Plus"}]
     assert con.execute("SELECT count(*) FROM analytics.ticket_sla_targets WHERE ticket_id = 4").fetchone()[0] == 0
+
+
+def test_a_breach_counts_only_before_the_fulfilment_or_now(con: duckdb.DuckDBPyConnection) -> None:
+    # T2: reply due D0 11:00, replied D1 08:00: breached at 11:00. T7: breach event at 10:30 not flagged withdrawn,
+    # but the public reply came at 10:00: not breached. T9: breach scheduled in 2099: not breached (yet).
+    table = {
+        (r["ticket_id"], r["metric"]): (r["breached_at"], r["is_breached"])
+        for r in rows(con, "SELECT ticket_id, metric, breached_at, is_breached FROM analytics.ticket_sla_targets")
+    }
+    assert table[(2, "reply_time")] == (scenario.at(0, 11), True)
+    assert table[(7, "reply_time")] == (None, False)
+    assert table[(9, "resolution_time")] == (None, False)
