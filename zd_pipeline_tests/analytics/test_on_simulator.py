@@ -3,6 +3,7 @@ warehouse, every analytics table built, and each table's totals checked against 
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -18,6 +19,8 @@ from zd_pipeline.checkpoint import Checkpoint, ResumePoint
 from zd_pipeline.clock import ManualClock
 from zd_pipeline.simulator import Simulator
 from zd_pipeline.warehouse import Warehouse
+
+from . import recompute
 
 NOW = 1_790_000_000  # a fixed simulator clock: the account is the same on every run
 READ = ("tickets", "ticket_events", "ticket_metric_events", "users")
@@ -129,3 +132,38 @@ def test_satisfaction_counts_every_live_rating(con, truth) -> None:
         "SELECT sum(good), sum(bad), sum(offered), sum(unoffered) FROM analytics.satisfaction_daily"
     ).fetchone()
     assert totals == (scores["good"], scores["bad"], scores["offered"], scores["unoffered"])
+
+
+def _table(con, sql: str, key: int) -> dict[Any, dict[str, Any]]:
+    """Rows keyed by their first ``key`` columns; timestamps as epoch seconds."""
+    cursor = con.execute(sql)
+    names = [d[0] for d in cursor.description]
+    out = {}
+    for row in cursor.fetchall():
+        values = [int(v.timestamp()) if isinstance(v, datetime) else v for v in row]
+        out[values[0] if key == 1 else tuple(values[:key])] = dict(zip(names[key:], values[key:], strict=True))
+    return out
+
+
+def test_reply_times_equal_a_plain_python_recomputation(con, truth) -> None:
+    expected = recompute.reply_times(truth)
+    columns = ", ".join(next(iter(expected.values())))
+    actual = _table(con, f"SELECT ticket_id, {columns} FROM analytics.ticket_reply_times", 1)
+    assert actual == expected
+    assert sum(r["first_reply_business_minutes"] is not None for r in actual.values()) > 1000
+
+
+def test_sla_tables_equal_a_plain_python_recomputation(con, truth) -> None:
+    expected = recompute.sla_targets(truth, now=int(time.time()))
+    columns = ", ".join(next(iter(expected.values())))
+    actual = _table(con, f"SELECT ticket_id, metric, instance_id, {columns} FROM analytics.ticket_sla_targets", 3)
+    assert actual == expected
+    daily = _table(con, "SELECT * EXCLUDE (policy_title) FROM analytics.sla_breaches_daily", 3)
+    assert daily == recompute.sla_daily(expected)
+    breached = sum(t["is_breached"] for t in expected.values())
+    assert 0 < breached < len(expected)
+
+
+def test_workload_equals_a_plain_python_recomputation(con, truth) -> None:
+    actual = _table(con, "SELECT * FROM analytics.workload_daily", 3)
+    assert actual == recompute.workload(truth)
