@@ -199,6 +199,6 @@ def _lay_out_audits(t: TicketLayout) -> None:
 
 def _lay_out_metric_events(t: TicketLayout) -> None:
     """When each ticket's metric events happen (their details are rendered later from the same derivation)."""
-    events = derive(t.story_input(np.arange(t.count)))
+    events = derive(t.story_input(np.arange(t.count)), details=False)
     order = np.argsort(_composite(events.ts, events.row, events.code))
-    t.me_ts, t.me_ticket, t.me_code = events.ts[order], events.row[order].astype(np.int32), events.code[order]
+    t.me_ts, t.me_ticket, t.me_code = events.ts[order], events.row[order], events.code[order]
