@@ -3,11 +3,13 @@
 Zendesk assumptions (its ticket metric event reference): an ``update_status`` event carries the metric's value
 so far as ``status: {calendar, business}`` in minutes, the business figure counting only the account's business
 hours. Hence, per ticket:
-- first reply: the first ``update_status`` of ``reply_time`` instance 1 (the first public agent reply);
+- first reply: the first ``update_status`` of ``reply_time`` instance 1 (Zendesk fulfils it on the first *public*
+  agent comment: private notes and the requester's comments do not count; a ticket never answered publicly has none);
 - first resolution: the first ``update_status`` of ``resolution_time``; full resolution: its latest one (a
   reopened and re-solved ticket has several);
 - requester wait and agent work: the latest ``update_status`` of ``requester_wait_time`` / ``agent_work_time``
-  (cumulative over the ticket's life).
+  (cumulative over the ticket's life, as of its latest fulfilment: Zendesk counts agent work only while the ticket
+  is new or open, requester wait while it is new, open or on-hold).
 When a metric has no ``update_status`` (not every export carries one for every metric), calendar minutes are
 measured from its clock events instead: first reply = first ``fulfill`` − first ``activate`` of reply_time
 instance 1; first / full resolution = first / last ``fulfill`` − first ``activate`` of resolution_time (Zendesk's
@@ -142,8 +144,14 @@ WHERE NOT coalesce(t._deleted, false)
 
 
 def _minutes(name: str, what: str, business: bool) -> Column:
-    kind = "business-hours" if business else "calendar"
-    return Column(name, "DOUBLE", f"{what}, in {kind} minutes (NULL until fulfilled).")
+    if business:
+        return Column(
+            name,
+            "DOUBLE",
+            f"{what}, in business-hours minutes as Zendesk reported them (update_status); NULL until fulfilled, "
+            "and NULL when the events carry no update_status (clock events alone do not give business time).",
+        )
+    return Column(name, "DOUBLE", f"{what}, in calendar minutes (NULL until fulfilled).")
 
 
 TABLE = AnalyticsTable(
