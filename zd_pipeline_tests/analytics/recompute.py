@@ -4,8 +4,9 @@ times are epoch seconds, rows keyed by the table's grain."""
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
 from typing import Any
 
@@ -187,3 +188,62 @@ def workload(data: Records) -> dict[tuple[date, int | None, int | None], dict[st
         }
         for key in set(solved) | set(touched)
     }
+
+
+def _text(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value, separators=(",", ":"))
+
+
+def field_history(data: Records) -> dict[tuple[int, int], dict[str, Any]]:
+    """(audit_id, event_index) -> one row per Create/Change child with a field name (index counts all children)."""
+    out = {}
+    for audit in data["ticket_events"]:
+        for index, c in enumerate(audit["child_events"]):
+            if c["event_type"] in ("Create", "Change") and c.get("field_name") is not None:
+                out[(audit["id"], index)] = {
+                    "ticket_id": audit["ticket_id"],
+                    "field_name": c["field_name"],
+                    "value": _text(c.get("value")),
+                    "previous_value": _text(c.get("previous_value")),
+                    "changed_at": epoch(audit["created_at"]),
+                    "changed_by": audit["updater_id"],
+                    "event_type": c["event_type"],
+                }
+    return out
+
+
+def backlog(data: Records) -> dict[tuple[date, str], dict[str, int]]:
+    """(day, status) -> tickets in the status at the day's end, entries and exits that day, from every ticket's
+    status changes (the simulator audits every ticket from its creation, deletions included)."""
+    changes: dict[int, list[tuple[int, int, int, str]]] = defaultdict(list)
+    for audit in data["ticket_events"]:
+        for index, c in enumerate(audit["child_events"]):
+            if c.get("field_name") == "status" and c["event_type"] in ("Create", "Change") and c["value"] is not None:
+                changes[audit["ticket_id"]].append((epoch(audit["created_at"]), audit["id"], index, c["value"]))
+    delta: dict[tuple[date, str], int] = defaultdict(int)
+    entered: dict[tuple[date, str], int] = defaultdict(int)
+    exited: dict[tuple[date, str], int] = defaultdict(int)
+    for history in changes.values():
+        history.sort()
+        for (ts, _, _, status), following in zip(history, [*history[1:], None], strict=True):
+            delta[(day_of(ts), status)] += 1
+            entered[(day_of(ts), status)] += 1
+            if following is not None:
+                delta[(day_of(following[0]), status)] -= 1
+                exited[(day_of(following[0]), status)] += 1
+    days = [d for d, _ in delta]
+    statuses = {s for _, s in delta}
+    out, running = {}, dict.fromkeys(statuses, 0)
+    day = min(days)
+    while day <= max(days):
+        for status in statuses:
+            running[status] += delta.get((day, status), 0)
+            out[(day, status)] = {
+                "tickets": running[status],
+                "entered": entered.get((day, status), 0),
+                "exited": exited.get((day, status), 0),
+            }
+        day += timedelta(days=1)
+    return out

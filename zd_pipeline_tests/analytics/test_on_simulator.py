@@ -167,3 +167,12 @@ def test_sla_tables_equal_a_plain_python_recomputation(con, truth) -> None:
 def test_workload_equals_a_plain_python_recomputation(con, truth) -> None:
     actual = _table(con, "SELECT * FROM analytics.workload_daily", 3)
     assert actual == recompute.workload(truth)
+
+
+def test_field_history_and_backlog_equal_a_plain_python_recomputation(con, truth) -> None:
+    history = _table(
+        con, "SELECT audit_id, event_index, * EXCLUDE (audit_id, event_index) FROM analytics.ticket_field_history", 2
+    )
+    assert history == recompute.field_history(truth)
+    backlog = _table(con, "SELECT * FROM analytics.ticket_backlog_daily", 2)
+    assert backlog == recompute.backlog(truth)
