@@ -3,12 +3,12 @@ has, its final status, and the sorted order of the three ticket-derived streams 
 ticket_metric_events). Content is rendered later, per page, from these arrays and :mod:`rand` draws.
 
 A ticket's generator index ``i`` is its creation order, so its id is ``i + 1`` (ids increase with ``created_at``
-as in Zendesk). The first update after creation is the agent's first reply, which comes within 1.25 times the
-reply-time SLA target of the ticket's priority (uniformly, from one minute on), so about a fifth of the tickets
-breach it, as a support team that mostly meets its SLA would (when the audits were spread evenly over a ticket's
-life of up to 12 days, 96 % breached). Later audits are spread evenly up to the last regular update; a bulk
-update adds one audit at the bulk's second. ``generated_timestamp`` is later than ``updated_at`` for tickets touched
-by a system update afterwards (Zendesk bumps only ``generated_timestamp`` then).
+as in Zendesk). The first update after creation is the agent's, within 1.25 times the reply-time SLA target of the
+ticket's priority (uniformly, from one minute on); it is usually the public first reply, so about a fifth of the
+tickets breach that target, as a support team that mostly meets its SLA would, but one in eight is a private note
+and the public reply comes later (see :func:`_agent_public_bits`). Later audits are spread evenly up to the last
+regular update; a bulk update adds one audit at the bulk's second. ``generated_timestamp`` is later than
+``updated_at`` for tickets touched by a system update afterwards (Zendesk bumps only ``generated_timestamp`` then).
 """
 
 from __future__ import annotations
@@ -84,12 +84,13 @@ _STATUS_TABLE = lc.status_table()
 
 
 def _agent_public_bits(seed: int, idx: np.ndarray, n: np.ndarray, variant: np.ndarray) -> np.ndarray:
-    """Which regular audits carry an agent's public comment: a third of agent comments are private notes; the
-    requester's reopening audit and a merge's closing note are not public agent comments."""
+    """Which regular audits carry an agent's public comment: one first update in eight is a private note (the public
+    reply comes with a later audit), a third of later agent comments are; the requester's reopening audit and a
+    merge's closing note are not public agent comments."""
     draw = draw_column(seed, SALT_TICKET_CONTENT, idx, 16, COMMENT_DRAW)
     bits = np.zeros(idx.shape[0], dtype=np.int64)
     for k in range(1, lc.MAX_REGULAR):
-        public = ((draw >> (k % 8)) % 3 != 0) & (k < n)
+        public = (draw % 8 != 0 if k == 1 else (draw >> k) % 3 != 0) & (k < n)
         public &= ~((variant == lc.REOPENED) & (k == lc.REOPEN_AUDIT))
         public &= ~((variant == lc.MERGED) & (k == n - 1))
         bits |= public.astype(np.int64) << k
