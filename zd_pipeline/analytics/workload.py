@@ -29,7 +29,7 @@ from .model import AnalyticsTable, Headline
 
 NAME = "workload_daily"
 
-ATTRIBUTED = """
+SQL = """
 WITH history AS (
     SELECT ticket_id, field_name, value, previous_value, changed_at, audit_id, event_index
     FROM {analytics}.ticket_field_history
@@ -87,11 +87,6 @@ attributed AS (
     ASOF LEFT JOIN groups g ON g.ticket_id = a.ticket_id AND a.happened_at >= g.since
     ANTI JOIN (SELECT id FROM {raw}.tickets WHERE _deleted) d ON d.id = a.ticket_id
 )
-"""
-
-SQL = (
-    ATTRIBUTED
-    + """
 SELECT
     CAST(timezone('UTC', happened_at) AS DATE) AS day,
     CAST(assignee_id AS BIGINT) AS assignee_id,
@@ -102,7 +97,10 @@ SELECT
 FROM attributed
 GROUP BY ALL
 """
-)
+
+ATTRIBUTED = SQL[: SQL.index("\nSELECT\n    CAST(timezone('UTC', happened_at) AS DATE) AS day")]
+"""The CTEs of :data:`SQL` up to ``attributed`` (one row per touch or solve with its credited assignee and group),
+for counting distinct tickets over a period."""
 
 TABLE = AnalyticsTable(
     name=NAME,
