@@ -9,8 +9,9 @@ The pinned environment interface (README, demo and tests use exactly these names
 ``ZENDESK_API_TOKEN``          API token (secret)
 ``ZENDESK_OAUTH_TOKEN``        or an OAuth bearer token (secret)
 ``ZENDESK_REQUESTS_PER_MINUTE`` per-endpoint budget: 10 (default), 30 with High Volume, 0 = no own throttle
-``ZD_DUCKDB_PATH``             the warehouse file, default ``data/zendesk.duckdb``
-``ZD_SCHEMA``                  the account's schema in that file, default ``zendesk``
+``ZD_DUCKDB_PATH``             the file users query, default ``data/<ZD_SCHEMA>.duckdb`` (``data/zendesk.duckdb``)
+``ZD_SCHEMA``                  the account's name (Dagster asset-key prefix, run tag), default ``zendesk``
+``ZD_DUCKDB_MEMORY_LIMIT``     DuckDB's memory limit for every connection the pipeline opens, default ``1GB``
 ``ZENDESK_START_DATE``         first daily partition, ``YYYY-MM-DD`` (default: 90 days before today)
 ``DAGSTER_HOME``               Dagster instance folder, default ``.dagster_home`` in the project root
 ``ZD_SENSOR_INTERVAL_SECONDS`` how often the sync sensor polls each stream, default 300
@@ -20,7 +21,7 @@ Secrets are held in fields excluded from ``repr`` and are never logged.
 
 Variables read by libraries, whose defaults the project changes (and keeps when set):
 ``DAGSTER_EVENT_BATCH_SIZE`` (``pipeline.event_log``: 1000) and ``ARROW_DEFAULT_MEMORY_POOL``
-(``warehouse.arrow_setup``: the system allocator).
+(``warehouse.arrow_values``: the system allocator).
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ ENV_START_DATE = "ZENDESK_START_DATE"
 ENV_DAGSTER_HOME = "DAGSTER_HOME"
 ENV_SENSOR_INTERVAL = "ZD_SENSOR_INTERVAL_SECONDS"
 ENV_FRESHNESS_HOURS = "ZD_FRESHNESS_HOURS"
+ENV_DUCKDB_MEMORY_LIMIT = "ZD_DUCKDB_MEMORY_LIMIT"
 
 # Documented demo credentials: the simulator accepts these when the ZENDESK_* variables are unset, so the demo
 # and tests run with no setup. They open nothing but a local simulator.
@@ -55,8 +57,13 @@ DEMO_API_TOKEN = "zd-demo-api-token"
 DEMO_OAUTH_TOKEN = "zd-demo-oauth-token"
 
 DEFAULT_REQUESTS_PER_MINUTE = 10
-DEFAULT_DUCKDB_PATH = PROJECT_ROOT / "data" / "zendesk.duckdb"
 DEFAULT_SCHEMA = "zendesk"
+DATA_FOLDER = PROJECT_ROOT / "data"
+DEFAULT_DUCKDB_PATH = DATA_FOLDER / f"{DEFAULT_SCHEMA}.duckdb"
+# DuckDB's buffer pool, per connection the pipeline opens (a sync, an analytics rebuild, the checks, the demo's
+# reads); beyond it DuckDB spills to disk where it can and otherwise fails the statement, naming the setting.
+DEFAULT_DUCKDB_MEMORY_LIMIT = "1GB"
+_MEMORY_LIMIT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB)\s*$", re.IGNORECASE)
 DEFAULT_DAGSTER_HOME = PROJECT_ROOT / ".dagster_home"
 DEFAULT_HISTORY_DAYS = 90
 DEFAULT_SENSOR_INTERVAL_SECONDS = 300
@@ -84,6 +91,7 @@ class Settings:
     dagster_home: Path = DEFAULT_DAGSTER_HOME
     sensor_interval_seconds: int = DEFAULT_SENSOR_INTERVAL_SECONDS
     freshness_hours: float = DEFAULT_FRESHNESS_HOURS
+    duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -93,6 +101,7 @@ class Settings:
             value = env.get(name, "").strip()
             return value or None
 
+        schema = get(ENV_SCHEMA) or DEFAULT_SCHEMA
         return cls(
             base_url=get(ENV_BASE_URL),
             subdomain=get(ENV_SUBDOMAIN),
@@ -100,13 +109,14 @@ class Settings:
             api_token=get(ENV_API_TOKEN),
             oauth_token=get(ENV_OAUTH_TOKEN),
             requests_per_minute=parse_requests_per_minute(get(ENV_REQUESTS_PER_MINUTE)),
-            duckdb_path=Path(get(ENV_DUCKDB_PATH) or DEFAULT_DUCKDB_PATH),
-            schema=get(ENV_SCHEMA) or DEFAULT_SCHEMA,
+            duckdb_path=Path(get(ENV_DUCKDB_PATH) or DATA_FOLDER / f"{schema}.duckdb"),
+            schema=schema,
             start_date=parse_start_date(get(ENV_START_DATE)),
             dagster_home=Path(get(ENV_DAGSTER_HOME) or DEFAULT_DAGSTER_HOME),
             sensor_interval_seconds=_positive_int(ENV_SENSOR_INTERVAL, get(ENV_SENSOR_INTERVAL))
             or DEFAULT_SENSOR_INTERVAL_SECONDS,
             freshness_hours=parse_freshness_hours(get(ENV_FRESHNESS_HOURS)),
+            duckdb_memory_limit=parse_memory_limit(get(ENV_DUCKDB_MEMORY_LIMIT)),
         )
 
 
@@ -189,6 +199,19 @@ def parse_requests_per_minute(raw: str | None) -> int:
     if value < 0:
         raise SettingsError(f"{ENV_REQUESTS_PER_MINUTE} must be 0 or more, got {value}")
     return value
+
+
+def parse_memory_limit(raw: str | None) -> str:
+    """``ZD_DUCKDB_MEMORY_LIMIT`` in DuckDB's syntax (``512MB``, ``2GB``, ``1.5GiB``), normalised to ``512MB``."""
+    if raw is None:
+        return DEFAULT_DUCKDB_MEMORY_LIMIT
+    match = _MEMORY_LIMIT.match(raw)
+    if match is None or float(match.group(1)) <= 0:
+        raise SettingsError(
+            f"{ENV_DUCKDB_MEMORY_LIMIT}={raw!r} is not an amount of memory: write it as DuckDB does, e.g. 512MB or "
+            f"2GB (default {DEFAULT_DUCKDB_MEMORY_LIMIT})"
+        )
+    return f"{match.group(1)}{match.group(2).upper().replace('I', 'i')}"
 
 
 def parse_freshness_hours(raw: str | None) -> float:

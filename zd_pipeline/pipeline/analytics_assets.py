@@ -40,7 +40,7 @@ from zd_pipeline.analytics import (
 )
 from zd_pipeline.analytics.model import validate_schema
 from zd_pipeline.pipeline.resources import WarehouseResource
-from zd_pipeline.warehouse import Warehouse, analytics_budget, growing, limited_on
+from zd_pipeline.warehouse import RAW
 
 GROUP = "analytics"
 OWNERS = ["team:support-analytics"]
@@ -112,25 +112,14 @@ def _asset(
     )
     def _build(context) -> dg.MaterializeResult:  # AssetExecutionContext (a string hint is refused by Dagster)
         resource: WarehouseResource = getattr(context.resources, warehouse_key)
-        warehouse = Warehouse(resource.path, schema=account, lock_timeout=resource.lock_timeout)
-        warehouse.ensure_tables()  # a stream never synced yet reads as an empty table, not an error
+        warehouse = resource.open()
         started = time.perf_counter()
-        budget = analytics_budget(warehouse.path)
-
-        def grew(old: str, new: str, _: BaseException) -> None:
-            context.log.warning(f"{analytics}.{table.name} ran out of DuckDB's {old}; trying again with {new}")
-
-        with warehouse.write(memory_limit=budget.limit) as con:
-
-            def recover(error: BaseException) -> None:  # DuckDB invalidated the file: attach it again, then retry
-                warehouse.attach_again(con, error)
-
-            build = limited_on(con, lambda: build_table(con, table, account, analytics))
-            growing(budget, build, grew, recover)
-            seconds = time.perf_counter() - started
-            metadata = growing(
-                budget, limited_on(con, lambda: materialization_metadata(con, table, account, analytics)), grew, recover
-            )
+        with warehouse.writing():  # the working file under the account's lock; published when the block ends
+            warehouse.ensure_tables()  # a stream never synced yet reads as an empty table, not an error
+            with warehouse.write() as con:
+                build_table(con, table, RAW, analytics)
+                seconds = time.perf_counter() - started
+                metadata = materialization_metadata(con, table, RAW, analytics)
         context.log.info(f"{analytics}.{table.name}: {metadata['row_count']} rows in {seconds:.2f} s")
         return dg.MaterializeResult(metadata={**metadata, "build_seconds": round(seconds, 3)})
 
@@ -153,7 +142,7 @@ def definition_metadata(table: AnalyticsTable, account: str, analytics: str) -> 
         "dagster/column_schema": dg.TableSchema(columns=columns),
         "dagster/table_name": f"{analytics}.{table.name}",
         "dagster/code_references": code,
-        "sql": dg.MetadataValue.md(f"```sql\n{build_sql(table, account, analytics)}\n```"),
+        "sql": dg.MetadataValue.md(f"```sql\n{build_sql(table, RAW, analytics)}\n```"),
     }
 
 

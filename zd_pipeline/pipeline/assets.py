@@ -97,21 +97,25 @@ def build_stream_assets(
         window_start, window_end = window_epochs(context.partition_time_window)
         end_time = clamp_end(window_end, time.time())
         warehouse = warehouse_resource.open()
-        warehouse.ensure_tables()
         selected = [by_key[key] for key in by_key if key in context.selected_asset_keys]
-        jobs = [_job(warehouse, config, s, window_start, window_end, end_time) for s in selected]
-        for job in jobs:
-            context.log.info(f"{job.stream.name}: window {to_iso(window_start)} → {to_iso(end_time)}, from {job.start}")
-        with zendesk.build_client() as client:
-            results = sync_streams(client, warehouse, jobs, on_page=_page_logger(context))
-            stats = {job.stream.name: md.stream_stats(client, job.stream.name) for job in jobs}
-        for job in jobs:
-            result = results[job.stream.name]
-            if result.error is None:
-                yield dg.MaterializeResult(
+        with warehouse.writing():  # the working file, under the account's lock; published when the block ends
+            warehouse.ensure_tables()
+            jobs = [_job(warehouse, config, s, window_start, window_end, end_time) for s in selected]
+            for job in jobs:
+                window = f"{to_iso(window_start)} → {to_iso(end_time)}"
+                context.log.info(f"{job.stream.name}: window {window}, from {job.start}")
+            with zendesk.build_client() as client:
+                results = sync_streams(client, warehouse, jobs, on_page=_page_logger(context))
+                stats = {job.stream.name: md.stream_stats(client, job.stream.name) for job in jobs}
+            materialized = [
+                dg.MaterializeResult(
                     asset_key=raw_asset_key(account, job.stream),
-                    metadata=md.materialization(job, result, stats[job.stream.name], warehouse),
+                    metadata=md.materialization(job, results[job.stream.name], stats[job.stream.name], warehouse),
                 )
+                for job in jobs
+                if results[job.stream.name].error is None
+            ]
+        yield from materialized
         _raise_failures(results)
 
     return _sync

@@ -16,18 +16,13 @@ Per stream (one multi-check each, subsettable, run after every materialization o
   table. A partition synced before its tickets, or a ticket Zendesk archived away, explains a few; the check warns
   instead of failing because nothing is wrong with the events themselves.
 
-All checks read through ``Warehouse.read()`` (short read-only connections) and fail with a clear message when the
-table does not exist yet. Their connection is capped by the file's checks budget (``warehouse.checks_budget``, 32 MB
-to start with): the duplicate-id and orphan queries hash every id, so uncapped they grew with the table (+77 MB for
-1,000,000 tickets, the peak of a whole tickets sync at that size); under 32 MB the duplicate-id query took the same
-0.07 s and +40 MB. A check that runs out of it (the duplicate-id query over 11.3 million metric events needed
-more than 32 MB) runs again with the budget doubled, up to its ceiling. The SQL lives in
-``zd_pipeline.analytics.quality``.
+All checks read the working file (``Warehouse.query()``: every commit of the run, under the account's writer lock,
+with DuckDB's memory limit ``ZD_DUCKDB_MEMORY_LIMIT``) and fail with a clear message when the table does not exist
+yet. The SQL lives in ``zd_pipeline.analytics.quality``.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterator
 
 import dagster as dg
@@ -39,9 +34,8 @@ from zd_pipeline.clock import Clock, SystemClock
 from zd_pipeline.pipeline.metadata import latest_paged_to
 from zd_pipeline.pipeline.resources import WarehouseResource
 from zd_pipeline.settings import DEFAULT_FRESHNESS_HOURS
-from zd_pipeline.warehouse import MemoryBudget, Warehouse, checks_budget, growing, limited_on
+from zd_pipeline.warehouse import RAW
 
-_log = logging.getLogger(__name__)
 ROW_COUNT_KEYS = ("row_count", "dagster/row_count")
 Outcome = tuple[bool, dict[str, object], dg.AssetCheckSeverity]  # a check's passed, metadata, severity
 
@@ -114,45 +108,34 @@ def _stream_checks(
     )
     def _checks(context) -> Iterator[dg.AssetCheckResult]:  # AssetCheckExecutionContext; Dagster rejects the hint
         resource: WarehouseResource = getattr(context.resources, warehouse_key)
-        warehouse = Warehouse(resource.path, schema=account, lock_timeout=resource.lock_timeout)
+        warehouse = resource.open()
         selected = {check.name for check in context.selected_asset_check_keys}
         paged = latest_paged_to(context.instance, key) if FRESH in selected else None
         runners: dict[str, Callable[[duckdb.DuckDBPyConnection], Outcome]] = {
-            UNIQUE_IDS: lambda con: _unique_ids(con, account, stream),
-            FRESH: lambda con: _fresh(con, account, stream, freshness_hours, clock, paged),
+            UNIQUE_IDS: lambda con: _unique_ids(con, RAW, stream),
+            FRESH: lambda con: _fresh(con, RAW, stream, freshness_hours, clock, paged),
             NEVER_SHRINKS: lambda con: _never_shrinks(con, context, account, stream),
-            EVENTS_HAVE_TICKETS: lambda con: _events_have_tickets(con, account),
+            EVENTS_HAVE_TICKETS: lambda con: _events_have_tickets(con, RAW),
         }
         chosen = {name: run for name, run in runners.items() if name in selected}
-        if not warehouse.path.exists():
+        if not warehouse.path.exists() and not warehouse.files.working.exists():
             missing = f"warehouse file {warehouse.path} does not exist: run a sync first"
             yield from (_missing(key, name, missing) for name in chosen)
             return
-        # one connection for the stream's checks (opening one costs 15-50 ms), capped: see the module docstring
-        budget = checks_budget(warehouse.path)
-        with warehouse.read(memory_limit=budget.limit) as con:
-            results = [_guarded(con, key, name, run, budget) for name, run in chosen.items()]
+        with warehouse.query() as con:  # the working file: every commit of the run, before it is published
+            results = [_guarded(con, key, name, run) for name, run in chosen.items()]
         yield from results
 
     return _checks
 
 
 def _guarded(
-    con: duckdb.DuckDBPyConnection,
-    key: dg.AssetKey,
-    name: str,
-    run: Callable[[duckdb.DuckDBPyConnection], Outcome],
-    budget: MemoryBudget,
+    con: duckdb.DuckDBPyConnection, key: dg.AssetKey, name: str, run: Callable[[duckdb.DuckDBPyConnection], Outcome]
 ) -> dg.AssetCheckResult:
-    """Run one check on the read connection; a missing table fails the check with what to do. When DuckDB runs out
-    of ``budget``, the check runs again with it doubled (up to its ceiling, where the error is raised)."""
-    table = f"{key.path[0]}.{key.path[-1]}"
-
-    def grew(old: str, new: str, _: BaseException) -> None:
-        _log.warning("check %s of %s ran out of DuckDB's %s; running it again with %s", name, table, old, new)
-
+    """Run one check on the connection; a missing table fails the check with what to do."""
+    table = key.path[-1]
     try:
-        passed, metadata, severity = growing(budget, limited_on(con, lambda: run(con)), grew)
+        passed, metadata, severity = run(con)
     except duckdb.CatalogException as error:
         return _missing(key, name, f"table {table} is missing ({error}): run a sync of this stream first")
     return dg.AssetCheckResult(asset_key=key, check_name=name, passed=passed, metadata=metadata, severity=severity)

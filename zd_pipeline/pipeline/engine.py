@@ -13,8 +13,8 @@ benchmarks all call it). Its contract:
   When the writer falls behind, the pages of a stream already waiting in the queue are applied together in one
   transaction (``Warehouse.apply_pages``) with the checkpoint of the last of them. A batch is never waited for
   (no added latency) and never larger than the queue, so memory stays bounded. The writer keeps the file between
-  its writes (``Warehouse.holding``) and lets it go when no page has come for :data:`IDLE_SECONDS` (a
-  rate-limited sync waits for Zendesk most of the time: users' SQL gets in meanwhile) and at the end.
+  its writes (``Warehouse.writing``, one connection to the working file under the account's lock) and publishes
+  the file users query every ``Warehouse.publish_seconds`` between batches and at the end.
 - While it runs, Python's cyclic collector skips the objects that existed before (:mod:`.collector`): a full
   collection no longer walks Dagster's hundreds of thousands of objects again and again.
 - A failing stream does not stop the others; its error is reported in its result and every page it committed
@@ -39,7 +39,6 @@ from .collector import old_objects_frozen
 from .handoff import Handoff
 
 QUEUE_BYTES = 16 * 2**20  # converted pages waiting for the writer, all streams together (see handoff)
-IDLE_SECONDS = 0.25  # no page for this long: the writer releases the file until the next one
 
 # One record per applied page, with ``extra`` fields ``stream``, ``records``, ``written`` and
 # ``high_water_mark``: the CLI's progress display listens here (progress is just logging).
@@ -104,7 +103,7 @@ def sync_streams(
     for thread in threads:
         thread.start()
     try:
-        with old_objects_frozen(), warehouse.holding():
+        with old_objects_frozen(), warehouse.writing():
             _write_all(warehouse, {job.stream.name: job for job in jobs}, results, handoff, on_page)
     finally:
         stop.set()
@@ -148,7 +147,7 @@ def _write_all(
 ) -> None:
     running = set(jobs)
     while running:
-        for name, items in _waiting(handoff, warehouse).items():
+        for name, items in _waiting(handoff).items():
             job, result = jobs[name], results[name]
             pages = [item for item in items if isinstance(item, _Fetched)]
             if pages:
@@ -160,18 +159,15 @@ def _write_all(
             elif isinstance(end, BaseException):
                 running.discard(name)
                 result.error = end
+        warehouse.publish_if_due()
 
 
-def _waiting(handoff: Handoff, warehouse: Warehouse) -> dict[str, list]:
-    """Block for one item, then take every item already queued; per stream in arrival order. Releases the file
-    when nothing has come for :data:`IDLE_SECONDS`.
+def _waiting(handoff: Handoff) -> dict[str, list]:
+    """Block for one item, then take every item already queued; per stream in arrival order.
 
     A stream's end marker (``_DONE`` or an exception) is always its last item, so only its pages precede it.
     """
-    items = handoff.take_all(IDLE_SECONDS)
-    if not items:
-        warehouse.let_go()
-        items = handoff.take_all()
+    items = handoff.take_all()
     grouped: dict[str, list] = {}
     for name, item in items:
         grouped.setdefault(name, []).append(item)

@@ -89,17 +89,20 @@ class ZendeskResource(dg.ConfigurableResource):
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """The DuckDB file and the account's schema in it."""
+    """The account's DuckDB file users query (the pipeline writes a hidden working copy beside it)."""
 
     path: str = str(cfg.DEFAULT_DUCKDB_PATH)
-    schema_name: str = cfg.DEFAULT_SCHEMA
     lock_timeout: float = 60.0
+    memory_limit: str = Field(
+        default=cfg.DEFAULT_DUCKDB_MEMORY_LIMIT,
+        description=f"DuckDB's memory limit for every connection of a run (env {cfg.ENV_DUCKDB_MEMORY_LIMIT}).",
+    )
 
     def open(self) -> Warehouse:
         """The warehouse; a path that cannot hold a DuckDB file fails here with the message ``zd-pipeline sync``
         gives (naming ``ZD_DUCKDB_PATH``), so runs launched from the UI or the sensor explain it the same way."""
         cfg.check_duckdb_path(Path(self.path))
-        return Warehouse(self.path, schema=self.schema_name, lock_timeout=self.lock_timeout)
+        return Warehouse(self.path, lock_timeout=self.lock_timeout, memory_limit=self.memory_limit)
 
 
 def zendesk_resource_from_env(env: Mapping[str, str]) -> ZendeskResource:
@@ -144,4 +147,4 @@ def _account(settings: cfg.Settings, secret: Callable[[str], Any]) -> dict[str, 
 
 def warehouse_resource_from_env(env: Mapping[str, str]) -> WarehouseResource:
     settings = cfg.Settings.from_env(env)
-    return WarehouseResource(path=str(settings.duckdb_path), schema_name=settings.schema)
+    return WarehouseResource(path=str(settings.duckdb_path), memory_limit=settings.duckdb_memory_limit)

@@ -15,10 +15,6 @@ import pyarrow.compute as pc
 
 from zd_pipeline.catalogue import Stream, to_iso
 
-from . import arrow_setup
-
-arrow_setup.install()
-
 POSITION = "_pos"
 CONVERSION_ERRORS = (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, UnicodeEncodeError, TypeError, ValueError)
 SCALAR_TYPES: dict[str, pa.DataType] = {

@@ -33,6 +33,7 @@ META_COLUMNS: tuple[Column, ...] = (
 )
 
 SYNC_STATE_TABLE = "_sync_state"
+RAW_SCHEMA = "main"  # the file's default schema: ``tickets`` and ``<file stem>.tickets`` both name the table
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
@@ -64,7 +65,7 @@ def table_columns(stream: Stream) -> tuple[Column, ...]:
 
 def create_table_sql(schema: str, stream: Stream) -> str:
     """The stream's table: ``id NOT NULL`` but no PRIMARY KEY (see ``merge`` for why ids stay unique without one
-    and what its index cost), ``_raw`` compressed with zstd."""
+    and what its index cost)."""
     columns = ",\n  ".join(_column_sql(stream, c) for c in table_columns(stream))
     return f"CREATE TABLE IF NOT EXISTS {qualified(schema, stream.table)} (\n  {columns}\n)"
 
@@ -72,10 +73,6 @@ def create_table_sql(schema: str, stream: Stream) -> str:
 def _column_sql(stream: Stream, column: Column) -> str:
     if column.name == stream.primary_key:
         return f"{quote(column.name)} {column.type} NOT NULL"
-    if column.name == "_raw":
-        # DuckDB's default for text (dictionary + FSST) spends most of a small write's checkpoint analysing and
-        # compressing this, the widest column; zstd measured ~2x cheaper per checkpoint (and a smaller file).
-        return f"{quote(column.name)} {column.type} USING COMPRESSION zstd"
     return f"{quote(column.name)} {column.type}"
 
 

@@ -12,7 +12,12 @@ class NotADuckDBFileError(WarehouseError):
 
 
 class WarehouseLockedError(WarehouseError):
-    """Another connection held the DuckDB file longer than the configured timeout; nothing committed was lost."""
+    """Another writer held the account's warehouse longer than the configured timeout; nothing committed was lost."""
+
+
+class WarehouseMemoryError(WarehouseError):
+    """DuckDB ran out of its memory limit (``ZD_DUCKDB_MEMORY_LIMIT``); the step was rolled back, nothing committed
+    before it was lost."""
 
 
 class BadRecordError(WarehouseError):

@@ -24,4 +24,4 @@ def wh(tmp_path: Path, clock: ManualClock) -> Warehouse:
 
 def rows(wh: Warehouse, table: str, columns: str = "*", order: str = "id") -> list[tuple]:
     with wh.read() as con:
-        return con.execute(f"SELECT {columns} FROM zendesk.{table} ORDER BY {order}").fetchall()
+        return con.execute(f"SELECT {columns} FROM {table} ORDER BY {order}").fetchall()

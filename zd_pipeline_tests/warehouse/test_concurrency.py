@@ -1,5 +1,6 @@
-"""Several processes on one file: writers take turns, readers get in between pages or a clear message, a SIGKILL
-loses nothing committed and a resume reaches the exact truth."""
+"""Several processes on one account's files: writers take turns, readers open the published copy at any moment and
+never make a writer wait, a SIGKILL (mid-write or mid-publish) loses nothing committed and a resume reaches the
+exact truth."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import sys
 import threading
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from zd_pipeline.catalogue import TICKETS
@@ -36,7 +38,7 @@ def wait_for_line(process: subprocess.Popen[str], wanted: str) -> list[str]:
 
 def table(wh: Warehouse) -> dict[int, tuple[int, str]]:
     with wh.read() as con:
-        rows = con.execute("SELECT id, generated_timestamp, status FROM zendesk.tickets").fetchall()
+        rows = con.execute("SELECT id, generated_timestamp, status FROM tickets").fetchall()
     return {row[0]: (row[1], row[2]) for row in rows}
 
 
@@ -48,79 +50,104 @@ def test_a_writer_killed_mid_sync_loses_nothing_and_resumes_to_the_truth(tmp_pat
         wait_for_line(writer, f"applied {kill_after}")
         os.kill(writer.pid, signal.SIGKILL)
         writer.wait()
-        committed = wh.load_checkpoint("tickets", *WINDOW)
-        assert committed is not None and kill_after < committed.resume.start_time < pages
-        assert not committed.complete
-        # the rows are exactly those of the pages the checkpoint says were applied, none of the page in flight
-        assert table(wh) == crash_truth(range(committed.resume.start_time), size)
+        with wh.writing():  # the working file: what was committed
+            committed = wh.load_checkpoint("tickets", *WINDOW)
+            assert committed is not None and kill_after < committed.resume.start_time < pages
+            assert not committed.complete
+            # the rows are exactly those of the pages the checkpoint says were applied, none of the page in flight
+            with wh.query() as con:
+                rows = con.execute("SELECT id, generated_timestamp, status FROM tickets").fetchall()
+            assert {r[0]: (r[1], r[2]) for r in rows} == crash_truth(range(committed.resume.start_time), size)
+        published = wh.load_checkpoint("tickets", *WINDOW)  # the copy readers see: consistent in itself
+        assert table(wh) == crash_truth(range(published.resume.start_time), size)
     finished = start_writer("pages", db, pages, size, 0)
     assert f"applied {pages - 1}" in finished.communicate(timeout=120)[0]
     assert table(wh) == crash_truth(range(pages), size)
     assert wh.load_checkpoint("tickets", *WINDOW) == page_checkpoint("tickets", pages, complete=True)
 
 
+@pytest.mark.parametrize("step", ["copy", "rename"])
+def test_a_writer_killed_mid_publish_leaves_the_published_file_whole_and_the_next_run_repairs(
+    tmp_path: Path, step: str
+) -> None:
+    db, pages, size = tmp_path / "publish.duckdb", 4, 200
+    writer = start_writer("stuck", db, pages, size, step)
+    wait_for_line(writer, "stuck")
+    os.kill(writer.pid, signal.SIGKILL)
+    writer.wait()
+    wh = Warehouse(db)
+    assert wh.files.publishing.exists()  # the half-done copy, never the published file
+    assert table(wh) == crash_truth(range(pages - 1), size)  # the publish before: whole, openable
+    with wh.writing():  # the next writer removes the leftover and publishes what was committed
+        assert not wh.files.publishing.exists()
+    assert table(wh) == crash_truth(range(pages), size)
+    assert wh.load_checkpoint("tickets", *WINDOW) == page_checkpoint("tickets", pages, complete=True)
+
+
 def test_a_reader_during_a_sync_sees_whole_pages_only(tmp_path: Path) -> None:
     db, pages, size = tmp_path / "read.duckdb", 25, 200
-    wh = Warehouse(db, read_timeout=30)
+    wh = Warehouse(db)
     wh.ensure_tables()
     writer = start_writer("pages", db, pages, size, 0)
     counts = []
     while writer.poll() is None:
-        with wh.read() as con:
-            counts.append(con.execute("SELECT count(*) FROM zendesk.tickets").fetchone()[0])
+        with wh.read() as con:  # opens at once, whatever the writer is doing
+            counts.append(con.execute("SELECT count(*) FROM tickets").fetchone()[0])
     assert writer.wait() == 0 and counts
     assert all(count % size == 0 for count in counts), counts  # each page adds exactly `size` new ids
     assert counts == sorted(counts)
     assert wh.row_count("tickets") == pages * size
 
 
-def test_a_reader_gets_in_while_a_sync_keeps_the_file_between_its_writes(tmp_path: Path) -> None:
-    """A sync's writer keeps the file attached across writes; a waiting reader announces itself and the writer
-    lets it in at its next write boundary (here the writer would otherwise hold the file for an hour)."""
-    db, pages, size = tmp_path / "held.duckdb", 40, 400
-    Warehouse(db).ensure_tables()
-    writer = start_writer("held", db, pages, size, stdin=subprocess.PIPE)
-    wait_for_line(writer, "applied 1")
-    reader = Warehouse(db, read_timeout=20)
-    counts_while_writing = []
-    while True:
-        with reader.read() as con:
-            count = con.execute("SELECT count(*) FROM zendesk.tickets").fetchone()[0]
-        if count == pages * size:
-            break
-        counts_while_writing.append(count)
-    writer.communicate("", timeout=60)
-    assert writer.returncode == 0
-    assert counts_while_writing and counts_while_writing == sorted(counts_while_writing), counts_while_writing
-    assert all(0 < count < pages * size and count % size == 0 for count in counts_while_writing)
-    assert table(reader) == crash_truth(range(pages), size)
+HELD_SESSION = (  # a notebook left open: one read-only connection, asked for the ticket count on each line of stdin
+    "import duckdb, sys; c = duckdb.connect(sys.argv[1], read_only=True)\n"
+    "for _ in sys.stdin: print(c.execute('SELECT count(*) FROM tickets').fetchone()[0], flush=True)"
+)
 
 
-def test_a_user_session_left_open_makes_the_writer_give_up_clearly_and_lose_nothing(tmp_path: Path) -> None:
-    db = tmp_path / "held.duckdb"
-    wh = Warehouse(db)
-    wh.apply_page(TICKETS, crash_page(0, 50), page_checkpoint("tickets", 1))
-    with wh.read():
-        writer = start_writer("pages", db, 3, 50, 0, 0.5)
-        out, _ = writer.communicate(timeout=60)
-    assert f"locked: could not open {db} for writing within 0.5s" in out
-    assert "Close other DuckDB sessions on this file" in out and "nothing committed was lost" in out
-    assert wh.load_checkpoint("tickets", *WINDOW) == page_checkpoint("tickets", 1)
-    rerun = start_writer("pages", db, 3, 50, 0)
-    assert "applied 2" in rerun.communicate(timeout=60)[0]
-    assert table(wh) == crash_truth(range(3), 50)
+def test_a_session_held_open_across_two_syncs_never_stalls_them_and_keeps_answering(tmp_path: Path) -> None:
+    db, size = tmp_path / "held.duckdb", 100
+    Warehouse(db).apply_page(TICKETS, crash_page(0, size), page_checkpoint("tickets", 1))
+    held = subprocess.Popen(
+        [sys.executable, "-c", HELD_SESSION, str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert held.stdin is not None and held.stdout is not None
+
+    def held_count() -> int:
+        held.stdin.write("count\n")
+        held.stdin.flush()
+        return int(held.stdout.readline())
+
+    try:
+        assert held_count() == size
+        for pages in (3, 5):  # two syncs, each resuming where the last stopped
+            writer = start_writer("pages", db, pages, size, 0, 5)
+            out = writer.communicate(timeout=120)[0]
+            assert writer.returncode == 0 and f"applied {pages - 1}" in out and "locked" not in out, out
+            assert held_count() == size  # the copy it opened, still answering
+            with duckdb.connect(str(db), read_only=True) as fresh:  # a new session: the new rows
+                assert fresh.execute("SELECT count(*) FROM tickets").fetchone() == (pages * size,)
+    finally:
+        held.stdin.close()
+        held.wait(timeout=30)
 
 
-def test_a_reader_waits_briefly_for_a_held_write_session_then_gets_a_clear_message(tmp_path: Path) -> None:
+def test_while_a_writer_holds_the_lock_readers_get_in_and_another_writer_is_told_who_holds_it(
+    tmp_path: Path,
+) -> None:
     db = tmp_path / "session.duckdb"
+    Warehouse(db).apply_page(TICKETS, crash_page(0, 50), page_checkpoint("tickets", 1))
     holder = start_writer("hold", db, stdin=subprocess.PIPE)
-    wait_for_line(holder, "holding")
-    busy = pytest.raises(WarehouseLockedError, match=f"{db} is busy: a sync is writing to it.*Waited 0.3s")
-    with busy, Warehouse(db, read_timeout=0.3).read():
-        pass
-    holder.communicate("release\n", timeout=60)
-    with Warehouse(db).read() as con:
-        assert con.execute("SELECT count(*) FROM zendesk.tickets").fetchone() == (0,)
+    try:
+        wait_for_line(holder, "holding")
+        with Warehouse(db).read() as con:
+            assert con.execute("SELECT count(*) FROM tickets").fetchone() == (50,)
+        locked = pytest.raises(WarehouseLockedError, match=f"writing {db} for over 0.3s.*Nothing committed was lost")
+        with locked:
+            Warehouse(db, lock_timeout=0.3).apply_page(TICKETS, crash_page(1, 50), page_checkpoint("tickets", 2))
+    finally:
+        holder.communicate("release\n", timeout=60)
+    assert Warehouse(db).row_count("tickets") == 50
 
 
 def test_two_writer_processes_at_once_both_land_every_page(tmp_path: Path) -> None:

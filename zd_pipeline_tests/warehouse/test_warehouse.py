@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from zd_pipeline.catalogue import ROUTING_ATTRIBUTES, STREAMS, TICKET_EVENTS, TICKETS, USERS
 from zd_pipeline.checkpoint import Checkpoint, ResumePoint
 from zd_pipeline.clock import ManualClock
-from zd_pipeline.warehouse import BadRecordError, PageResult, Warehouse, WarehouseError, page_writer, sync_state
+from zd_pipeline.warehouse import BadRecordError, PageResult, Warehouse, WarehouseError, sync_state
 from zd_pipeline.warehouse.ddl import table_columns
 
 from .conftest import rows
@@ -25,14 +25,14 @@ def test_ensure_tables_builds_every_catalogue_table_with_typed_columns_and_is_id
     wh.ensure_tables()
     with wh.read() as con:
         for stream in STREAMS.values():
-            described = con.execute(f"DESCRIBE zendesk.{stream.table}").fetchall()
+            described = con.execute(f"DESCRIBE {stream.table}").fetchall()
             assert [(r[0], r[1]) for r in described] == [
                 (c.name, "TIMESTAMP WITH TIME ZONE" if c.type == "TIMESTAMPTZ" else c.type)
                 for c in table_columns(stream)
             ]
             # NOT NULL, and unique by construction of the merge (no index: see warehouse.merge and the tests below)
             assert described[0][:3] == ("id", stream.id_type, "NO")
-        assert con.execute("SELECT count(*) FROM zendesk._sync_state").fetchone() == (0,)
+        assert con.execute("SELECT count(*) FROM _sync_state").fetchone() == (0,)
 
 
 def test_same_page_twice_changes_nothing(wh: Warehouse, clock: ManualClock) -> None:
@@ -102,9 +102,9 @@ def test_unknown_keys_never_fail_a_sync_and_stay_in_raw(wh: Warehouse) -> None:
     drifted = ticket(1, BASE, **{"brand_new_field": {"nested": ["x"]}, 'weird key "; DROP TABLE x; --': 1})
     assert wh.apply_page(TICKETS, [drifted], CP).written == 1
     with wh.read() as con:
-        columns = [r[0] for r in con.execute("DESCRIBE zendesk.tickets").fetchall()]
+        columns = [r[0] for r in con.execute("DESCRIBE tickets").fetchall()]
         assert columns == [c.name for c in table_columns(TICKETS)]  # no column was added
-        raw = con.execute("SELECT _raw->'brand_new_field'->'nested'->>0, _raw FROM zendesk.tickets").fetchone()
+        raw = con.execute("SELECT _raw->'brand_new_field'->'nested'->>0, _raw FROM tickets").fetchone()
     assert raw[0] == "x" and '"weird key \\"; DROP TABLE x; --":1' in raw[1]
 
 
@@ -213,39 +213,42 @@ def test_a_checkpoint_of_another_stream_is_refused(wh: Warehouse) -> None:
         wh.apply_page(TICKETS, [ticket(1, BASE)], page_checkpoint("users", 1))
 
 
-def test_accounts_get_their_own_schema_and_bad_names_are_refused(tmp_path: Path) -> None:
-    path = tmp_path / "shared.duckdb"
-    Warehouse(path, schema="acme").apply_page(TICKETS, [ticket(1, BASE)], CP)
-    Warehouse(path, schema="globex_2").apply_page(TICKETS, [ticket(1, BASE), ticket(2, BASE)], CP)
-    assert Warehouse(path, schema="acme").row_count("tickets") == 1
-    assert Warehouse(path, schema="globex_2").row_count("tickets") == 2
-    for bad in ("", "1acme", "acme; DROP TABLE x", 'a"b', "x" * 64):
-        with pytest.raises(WarehouseError, match="invalid warehouse schema"):
-            Warehouse(path, schema=bad)
-
-
 def test_ensure_tables_adds_columns_a_newer_catalogue_declares(wh: Warehouse, tmp_path: Path) -> None:
     with wh.write() as con:
-        con.execute("ALTER TABLE zendesk.tickets DROP COLUMN priority")
+        con.execute("ALTER TABLE tickets DROP COLUMN priority")
     fresh = Warehouse(wh.path)
     fresh.ensure_tables()
     fresh.apply_page(TICKETS, [ticket(1, BASE, priority="urgent")], CP)
     assert rows(fresh, "tickets", "priority") == [("urgent",)]
 
 
-def test_a_session_applies_many_pages_on_one_connection_and_a_bad_page_costs_only_itself(wh: Warehouse) -> None:
-    with wh.session() as session:
-        with session.write() as first, session.write() as second:
-            assert first is second  # one connection for the whole session
+def test_a_writing_block_applies_many_pages_on_one_connection_and_publishes_once_at_its_end(wh: Warehouse) -> None:
+    published = wh.path.stat().st_ino
+    with wh.writing() as session:
+        with session.write() as first, session.query() as second:
+            assert first is second  # one connection for the whole block
         for number in range(5):
             session.apply_page(TICKETS, [ticket(number, BASE + number)], page_checkpoint("tickets", number + 1))
         with pytest.raises(BadRecordError):
             session.apply_page(TICKETS, [ticket(9, BASE), {"id": 10}], page_checkpoint("tickets", 99))
-        with session.session():  # re-entrant
+        with session.writing():  # re-entrant
             session.apply_page(TICKETS, [ticket(5, BASE + 5)], page_checkpoint("tickets", 6))
-        assert session.row_count("tickets") == 6
+        assert session.row_count("tickets") == 6  # the working file, inside the block
+        assert wh.path.stat().st_ino == published and rows(wh, "tickets") == []  # readers: the last publish
+    assert wh.path.stat().st_ino != published
     assert wh.load_checkpoint("tickets", *WINDOW) == page_checkpoint("tickets", 6)
     assert [r[0] for r in rows(wh, "tickets", "id")] == [0, 1, 2, 3, 4, 5]
+
+
+def test_plain_names_resolve_in_a_fresh_read_only_session(tmp_path: Path) -> None:
+    """No schema named after the account: ``tickets`` and ``<file stem>.tickets`` both name the raw table."""
+    wh = Warehouse(tmp_path / "zendesk.duckdb")
+    wh.apply_page(TICKETS, [ticket(1, BASE), ticket(2, BASE, status="solved")], CP)
+    with duckdb.connect(str(wh.path), read_only=True) as con:
+        by_status = "SELECT status, count(*) FROM tickets GROUP BY ALL ORDER BY status"
+        assert con.execute(by_status).fetchall() == [("open", 1), ("solved", 1)]
+        assert con.execute("SELECT count(*) FROM zendesk.tickets").fetchone() == (2,)
+        assert con.execute("SELECT count(*) FROM _sync_state").fetchone() == (1,)
 
 
 def test_routing_events_keep_their_uuid_ids_and_are_append_only(wh: Warehouse) -> None:
@@ -315,83 +318,3 @@ def test_a_batch_of_pages_commits_with_the_last_checkpoint_and_counts_per_page(w
     assert wh.row_count("tickets") == 3 and wh.load_checkpoint("tickets", *WINDOW) == page_checkpoint("tickets", 3)
 
 
-def test_replaced_versions_are_reclaimed_within_a_few_writes(wh: Warehouse, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Page writes vacuum only every few checkpoints (cheaper), yet superseded rows never pile up."""
-    live, every = 300, 8
-    monkeypatch.setattr(page_writer, "VACUUM_EVERY", every)  # the mechanism, at a test's scale
-    wh.apply_page(TICKETS, [ticket(i, BASE) for i in range(live)], CP)
-    physical = []
-    for n in range(1, every + 4):  # each write replaces a third of the tickets with a newer version
-        wh.apply_page(TICKETS, [ticket(i, BASE + n) for i in range(n % 3, live, 3)], CP)
-        with wh.read() as con:
-            physical.append(
-                con.execute(
-                    "SELECT sum(count) FROM pragma_storage_info('zendesk.tickets') "
-                    "WHERE column_name = 'id' AND segment_type <> 'VALIDITY'"
-                ).fetchone()[0]
-            )
-    assert wh.row_count("tickets") == live
-    assert max(physical) <= live + every * live // 3, physical  # at most the versions written since a vacuum
-    assert live in physical[:every], physical  # and only the live rows after a vacuuming write, within `every`
-
-
-def test_a_sync_holding_the_file_vacuums_only_when_it_lets_go_for_lack_of_work(
-    wh: Warehouse, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Checkpoints while the writer is busy never vacuum (cheap); letting go idle or at the end does."""
-    vacuums: list[bool] = []
-    set_vacuum = page_writer._set_vacuum
-    monkeypatch.setattr(page_writer, "_set_vacuum", lambda con, on: (vacuums.append(on), set_vacuum(con, on)))
-    live = 300
-    wh.apply_page(TICKETS, [ticket(i, BASE) for i in range(live)], CP)
-    with wh.holding(hold_seconds=3600):
-        for n in range(1, 4):
-            wh.apply_page(TICKETS, [ticket(i, BASE + n) for i in range(n % 3, live, 3)], CP)
-        assert vacuums == [False, False]  # one take of the file for the first write, one for the hold: no vacuum
-        wh.let_go()  # nothing to write for a while
-        assert vacuums[-1] is True
-        wh.apply_page(TICKETS, [ticket(i, BASE + 9) for i in range(live)], CP)
-        assert vacuums[-1] is False  # taken again for this write
-    assert vacuums[-1] is True and len(vacuums) == 5  # let go at the end
-    assert wh.row_count("tickets") == live
-
-
-def test_a_failed_vacuum_when_letting_go_loses_nothing_and_does_not_fail_the_sync(
-    wh: Warehouse, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
-    def out_of_memory(con: object, on: bool) -> None:
-        if on:
-            raise duckdb.OutOfMemoryException("failed to allocate data of size 6.0 MiB")
-
-    monkeypatch.setattr(page_writer, "_set_vacuum", out_of_memory)
-    with wh.holding(hold_seconds=3600):
-        wh.apply_page(TICKETS, [ticket(i, BASE) for i in range(50)], CP)
-        wh.apply_page(TICKETS, [ticket(i, BASE + 1) for i in range(50)], CP)  # half the stored rows dead: due
-    assert "vacuuming checkpoint of" in caplog.text and "failed to allocate" in caplog.text
-    monkeypatch.undo()
-    assert wh.row_count("tickets") == 50 and wh.load_checkpoint("tickets", *WINDOW) == CP
-    assert rows(wh, "tickets", "DISTINCT _ordering_ts") == [(BASE + 1,)]  # the newer versions, committed
-
-
-def test_inside_a_hold_or_session_every_connection_of_the_thread_is_the_one_it_holds(tmp_path: Path) -> None:
-    """The file cannot be opened twice in one process: read() and write() on the holding thread reuse its
-    connection instead of waiting for it (a short lock_timeout makes any wait fail the test)."""
-    wh = Warehouse(tmp_path / "own.duckdb", lock_timeout=0.5, read_timeout=0.5)
-    with wh.holding(hold_seconds=3600):
-        wh.apply_page(TICKETS, [ticket(1, BASE)], CP)  # takes the file and keeps it
-        with wh.write() as writing, wh.read() as reading:
-            assert writing is reading
-            assert reading.execute("SELECT count(*) FROM zendesk.tickets").fetchone() == (1,)
-    with wh.session(), wh.read() as con:
-        assert con.execute("SELECT count(*) FROM zendesk.tickets").fetchone() == (1,)
-
-
-def test_a_read_can_cap_its_queries_memory(wh: Warehouse) -> None:
-    """The asset checks hash every id; their capped connection keeps a sync process's memory flat in table size."""
-    wh.apply_page(TICKETS, [ticket(i, BASE) for i in range(10)], CP)
-    with wh.read(memory_limit="32MB") as con:
-        capped = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
-        assert con.execute("SELECT count(DISTINCT id) FROM zendesk.tickets").fetchone()[0] == 10
-    with wh.read() as con:
-        default = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
-    assert capped.startswith("30.5 MiB") and default != capped, (capped, default)

@@ -17,8 +17,9 @@ from zd_pipeline.pipeline.commands.demo_simulator import DEMO_SCALE, DEMO_SEED, 
 
 SAMPLE_SQL = """
 SELECT status, count(*) AS tickets, round(avg(len(tags)), 1) AS avg_tags
-FROM {schema}.tickets GROUP BY status ORDER BY tickets DESC
+FROM tickets GROUP BY ALL ORDER BY tickets DESC
 """.strip()
+ANALYTICS_SQL = "SELECT * FROM analytics.ticket_backlog_daily ORDER BY day DESC LIMIT 5"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -55,9 +56,10 @@ def run(args: argparse.Namespace) -> int:
         return 1
     _show_answers(settings)
     console.print(
-        "\nOpen the Dagster UI on this data: `make dev`, then http://127.0.0.1:3000. Query the file read-only, e.g. "
-        f"`duckdb -readonly {settings.duckdb_path} -cmd 'USE {_catalog(settings)}.{settings.schema}'` "
-        "(a three-part name, because the file and the schema share a name), or from Python."
+        "\nOpen the Dagster UI on this data: `make dev`, then http://127.0.0.1:3000. Query the file read-only at any "
+        f"time, even while a sync runs: `duckdb -readonly {settings.duckdb_path}`, then e.g. "
+        f"`SELECT status, count(*) FROM tickets GROUP BY ALL` or `{ANALYTICS_SQL}` (or "
+        "duckdb.connect(path, read_only=True) from Python)."
     )
     return 0
 
@@ -69,14 +71,14 @@ def _show_what_landed(settings: cfg.Settings) -> None:
     from zd_pipeline.pipeline.commands.report import console
     from zd_pipeline.warehouse import Warehouse
 
-    warehouse = Warehouse(settings.duckdb_path, schema=settings.schema)
+    warehouse = Warehouse(settings.duckdb_path, memory_limit=settings.duckdb_memory_limit)
     counts = Table(title=f"Rows per table in {settings.duckdb_path}", title_justify="left")
     counts.add_column("table")
     counts.add_column("rows", justify="right")
     for name in STREAMS:
-        counts.add_row(f"{settings.schema}.{name}", f"{warehouse.row_count(name):,}")
+        counts.add_row(name, f"{warehouse.row_count(name):,}")
     console.print(counts)
-    sql = SAMPLE_SQL.format(schema=settings.schema)
+    sql = SAMPLE_SQL
     with warehouse.read() as con:
         cursor = con.execute(sql)
         header = [d[0] for d in cursor.description]
@@ -92,15 +94,10 @@ def _show_what_landed(settings: cfg.Settings) -> None:
 def _show_answers(settings: cfg.Settings) -> None:
     from zd_pipeline.analytics.answers import answers
     from zd_pipeline.pipeline.commands.report import console
-    from zd_pipeline.warehouse import Warehouse
+    from zd_pipeline.warehouse import RAW, Warehouse
 
-    with Warehouse(settings.duckdb_path, schema=settings.schema).read() as con:
-        found = answers(con, "analytics", settings.schema)
+    with Warehouse(settings.duckdb_path, memory_limit=settings.duckdb_memory_limit).read() as con:
+        found = answers(con, "analytics", RAW)
     console.print("\n[bold]What the analytics tables answer[/]")
     for answer in found:
         console.print(f"  {answer.question} [bold]{answer.answer}[/]")
-
-
-def _catalog(settings: cfg.Settings) -> str:
-    """DuckDB names an attached file's catalog after the file's stem."""
-    return settings.duckdb_path.stem
