@@ -26,7 +26,7 @@ from bench.figures import FULL, PROFILES, QUICK, Profile
 # Figure numbers -> the module measuring them (``measure(profile) -> list[Figure]``).
 MODULES: dict[tuple[int, ...], str] = {
     (1, 2): "bench.figures.fetch",
-    (3,): "bench.figures.warehouse",
+    (3, 9): "bench.figures.warehouse",
     (4,): "bench.figures.e2e",
     (5,): "bench.figures.rate_limited",
     (6,): "bench.figures.memory",

@@ -15,7 +15,7 @@ class Profile:
     fetch_scale: str  # figures 1-2: simulator scale, tickets per run, ABBA rounds
     fetch_records: int
     fetch_rounds: int
-    warehouse_rows: int  # figure 3: rows already in the table
+    warehouse_rows: int  # figures 3 and 9: rows already in the table
     warehouse_pages: int
     e2e_scale: str  # figure 4
     e2e_days: int | None  # ZENDESK_START_DATE = today - days (None: the default, the whole history)
@@ -36,7 +36,7 @@ FULL = Profile(
     fetch_records=200_000,
     fetch_rounds=2,
     warehouse_rows=1_000_000,
-    warehouse_pages=200,  # per run of bench.warehouse_speed.vacuum_cycle (its default)
+    warehouse_pages=200,  # of 1,000 tickets, through the sync engine (bench.warehouse_speed)
     e2e_scale="demo",
     e2e_days=None,
     limited_scale="demo",

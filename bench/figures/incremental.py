@@ -22,7 +22,6 @@ truth (its count, and the sha256 of ``"{id}:{ordering ts}"`` lines in export ord
 from __future__ import annotations
 
 import hashlib
-import re
 import time
 from pathlib import Path
 
@@ -43,7 +42,6 @@ def measure(profile: Profile) -> list[Figure]:
         full = box.sync(ALL_STREAMS)
         full_in_run = box.last_run_seconds()
         full_records = sum(int(m["records_fetched"]) for m in box.materializations(ALL_STREAMS).values())
-        groups_before = row_groups(box.duckdb_path)
         changes = max(1, sim.scale.tickets // 100)
         touched = sim.mutate(updates=changes)
         clock.advance(61)  # past the one-minute lag
@@ -51,7 +49,6 @@ def measure(profile: Profile) -> list[Figure]:
         again_in_run = box.last_run_seconds()
         meta = box.materializations(ALL_STREAMS)
         wrong = [name for name in ALL_STREAMS if stored_summary(box.duckdb_path, name) != sim.truth_summary(name)]
-        groups_after = row_groups(box.duckdb_path)
     incremental_records = sum(int(m["records_fetched"]) for m in meta.values())
     changed = sum(len(ids) for kinds in touched.values() for ids in kinds.values())
     share = again.seconds / full.seconds
@@ -61,8 +58,7 @@ def measure(profile: Profile) -> list[Figure]:
         f"{incremental_records:,} records in {again.seconds:.1f} s ({again_in_run:.1f} s in the run = "
         f"{again_in_run / full_in_run:.1%} of the full run); "
         + (f"NOT EXACT: {', '.join(wrong)} differ from the truth" if wrong else "every table equals the truth")
-        + f"; {budget_growths(again.output)}; row groups of the stream tables {groups_before:,} → {groups_after:,}"
-        + (" (the incremental sync vacuumed)" if groups_after < groups_before else "")
+        + "; both syncs include publishing the file users query"
     )
     return [
         Figure(
@@ -77,43 +73,6 @@ def measure(profile: Profile) -> list[Figure]:
     ]
 
 
-# the warnings ``Warehouse.apply_pages`` and the asset checks log when DuckDB ran out and they ran again
-_WRITE_GREW = re.compile(
-    r"ran out of its (?P<old>\S+) memory limit writing \d+ rows of (?P<table>\w+) .*?applying them again with "
-    r"(?P<new>\S+),"
-)
-_CHECK_GREW = re.compile(
-    r"check \S+ of (?P<table>\S+) ran out of DuckDB's (?P<old>\S+); running it again with (?P<new>\S+)"
-)
-
-
-def budget_growths(output: str) -> str:
-    """What the incremental sync's output says of DuckDB memory budgets that grew (a write or a check ran out
-    and ran again: the suspect when this figure's time jumps, see ``bench/RESULTS.md``, stop 19)."""
-    found = []
-    for line in output.splitlines():
-        for pattern, kind in ((_WRITE_GREW, "write"), (_CHECK_GREW, "check")):
-            grew = pattern.search(line)
-            if grew:
-                found.append(f"{grew['table']} {kind} {grew['old']} → {grew['new']}")
-    return "memory budgets grown in it: " + (", ".join(found) if found else "none")
-
-
-def row_groups(duckdb_path: Path) -> int:
-    """Row groups of every stream's table (read-only, as the vacuum policy reads them: ``vacuum.table_shape``):
-    fewer after a sync than before means it vacuumed, which the first sync after a full one may do for every
-    table at once (``zd_pipeline/warehouse/vacuum.py``)."""
-    from zd_pipeline.catalogue import STREAMS
-    from zd_pipeline.warehouse import Warehouse
-    from zd_pipeline.warehouse.connections import CATALOG
-    from zd_pipeline.warehouse.vacuum import table_shape
-
-    warehouse = Warehouse(duckdb_path)
-    with warehouse.read() as con:
-        shapes = [table_shape(con, CATALOG, warehouse.schema, stream.table) for stream in STREAMS.values()]
-    return sum(shape.row_groups for shape in shapes if shape is not None)
-
-
 def stored_summary(duckdb_path: Path, stream_name: str) -> dict[str, object]:
     """The table's count and checksum in ``Simulator.truth_summary``'s form (read-only, after the syncs)."""
     from zd_pipeline.catalogue import get_stream
@@ -123,8 +82,7 @@ def stored_summary(duckdb_path: Path, stream_name: str) -> dict[str, object]:
     digest, count = hashlib.sha256(), 0
     with Warehouse(duckdb_path).read() as con:
         cursor = con.execute(
-            f"SELECT id::VARCHAR || ':' || _ordering_ts::VARCHAR || chr(10) FROM zendesk.{table} "
-            "ORDER BY _ordering_ts, id"
+            f"SELECT id::VARCHAR || ':' || _ordering_ts::VARCHAR || chr(10) FROM {table} ORDER BY _ordering_ts, id"
         )
         while rows := cursor.fetchmany(100_000):
             digest.update("".join(row[0] for row in rows).encode())

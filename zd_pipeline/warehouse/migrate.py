@@ -18,6 +18,7 @@ from . import ddl
 from .files import WarehouseFiles
 
 OLD_SIDE_FILES = (".lock", ".waiting", ".memory.json")
+_SCRATCH = "zd_migrate_scratch"
 
 
 def old_schemas(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -43,20 +44,30 @@ def move_to_main(con: duckdb.DuckDBPyConnection, schema: str) -> None:
             [schema],
         ).fetchall()
     ]
+    # three-part names: the working file's catalog may carry the account's name too (the clash this move ends)
+    catalog = ddl.quote(con.execute("SELECT current_database()").fetchone()[0])
+    con.execute(f"ATTACH ':memory:' AS {_SCRATCH}")
     con.execute("BEGIN TRANSACTION")
     try:
         for table in tables:
-            old, new = ddl.qualified(schema, table), ddl.qualified(ddl.RAW_SCHEMA, table)
+            old, new = f"{catalog}.{ddl.qualified(schema, table)}", f"{catalog}.{ddl.qualified(ddl.RAW_SCHEMA, table)}"
             if table in known:
                 con.execute(f"DELETE FROM {new}")
                 con.execute(f"INSERT INTO {new} BY NAME SELECT * FROM {old}")
             else:
                 con.execute(f"CREATE OR REPLACE TABLE {new} AS SELECT * FROM {old}")
-        con.execute(f"DROP SCHEMA {ddl.quote(schema)} CASCADE")
+        # DuckDB (2.0) calls ``DROP SCHEMA catalog.schema`` ambiguous when both carry one name, unless the
+        # connection stands in another catalog meanwhile
+        con.execute(f"USE {_SCRATCH}")
+        con.execute(f"DROP SCHEMA {catalog}.{ddl.quote(schema)} CASCADE")
+        con.execute(f"USE {catalog}")
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
+        con.execute(f"USE {catalog}")
         raise
+    finally:
+        con.execute(f"DETACH {_SCRATCH}")
 
 
 def remove_old_side_files(files: WarehouseFiles) -> None:

@@ -14,7 +14,7 @@ from zd_pipeline.warehouse import Warehouse
 
 from . import scenario
 
-RAW = "zendesk"
+RAW = "main"  # the raw tables: the warehouse file's default schema
 ANALYTICS = "analytics"
 
 

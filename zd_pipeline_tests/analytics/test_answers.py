@@ -32,7 +32,7 @@ def test_an_empty_account_gets_answers_not_errors(tmp_path: Path) -> None:
     warehouse = Warehouse(tmp_path / "empty.duckdb")
     warehouse.ensure_tables()
     with warehouse.write() as con:
-        build_all(con, TABLES, "zendesk", "analytics")
+        build_all(con, TABLES, "main", "analytics")
         assert [a.answer for a in answers(con)] == [
             "no tickets yet",
             "no replies measured yet",

@@ -76,7 +76,7 @@ def test_the_latest_day_agrees_with_the_tickets_current_status(con: duckdb.DuckD
             "WHERE day = (SELECT max(day) FROM analytics.ticket_backlog_daily) AND tickets > 0",
         )
     }
-    current = dict(con.execute("SELECT status, count(*) FROM zendesk.tickets GROUP BY status").fetchall())
+    current = dict(con.execute("SELECT status, count(*) FROM tickets GROUP BY status").fetchall())
     assert latest == current
 
 
@@ -104,9 +104,7 @@ def test_history_that_starts_mid_life_still_counts_the_ticket_from_its_creation(
     warehouse = Warehouse(tmp_path / "partial.duckdb")
     scenario.load(warehouse, data)
     with warehouse.write() as partial:
-        build_all(
-            partial, [get_table("ticket_field_history"), get_table("ticket_backlog_daily")], "zendesk", "analytics"
-        )
+        build_all(partial, [get_table("ticket_field_history"), get_table("ticket_backlog_daily")], "main", "analytics")
         cut = partial.execute("SELECT day, status, tickets FROM analytics.ticket_backlog_daily ORDER BY ALL").fetchall()
     full = con.execute("SELECT day, status, tickets FROM analytics.ticket_backlog_daily ORDER BY ALL").fetchall()
     assert cut == full

@@ -34,18 +34,18 @@ def test_an_empty_account_builds_empty_tables(tmp_path: Path) -> None:
     warehouse = Warehouse(tmp_path / "empty.duckdb")
     warehouse.ensure_tables()
     with warehouse.write() as con:
-        build_all(con, TABLES, "zendesk", "analytics")
+        build_all(con, TABLES, "main", "analytics")
         counts = {t.name: con.execute(f"SELECT count(*) FROM analytics.{t.name}").fetchone()[0] for t in TABLES}
     assert counts == dict.fromkeys(counts, 0)
 
 
 def test_other_schema_names_are_honoured_and_a_rebuild_gives_the_same_rows(tmp_path: Path) -> None:
-    warehouse = Warehouse(tmp_path / "acme.duckdb", schema="acme")
+    warehouse = Warehouse(tmp_path / "acme.duckdb")
     scenario.load(warehouse)
     with warehouse.write() as con:
-        build_all(con, TABLES, "acme", "acme_reports")
+        build_all(con, TABLES, "main", "acme_reports")
         first = rows(con, "SELECT * FROM acme_reports.ticket_backlog_daily ORDER BY day, status")
-        build_all(con, TABLES, "acme", "acme_reports")
+        build_all(con, TABLES, "main", "acme_reports")
         second = rows(con, "SELECT * FROM acme_reports.ticket_backlog_daily ORDER BY day, status")
     assert first == second
     assert len(first) > 0
@@ -57,10 +57,10 @@ def test_a_failing_build_keeps_the_previous_table(tmp_path: Path) -> None:
     table = get_table("ticket_field_history")
     broken = replace(table, sql="SELECT 1 AS ticket_id FROM {raw}.no_such_table")
     with warehouse.write() as con:
-        build_table(con, table, "zendesk", "analytics")
+        build_table(con, table, "main", "analytics")
         before = con.execute("SELECT count(*) FROM analytics.ticket_field_history").fetchone()[0]
         with pytest.raises(duckdb.CatalogException, match="no_such_table"):
-            build_table(con, broken, "zendesk", "analytics")
+            build_table(con, broken, "main", "analytics")
         after = con.execute("SELECT count(*) FROM analytics.ticket_field_history").fetchone()[0]
     assert before == after > 0
 

@@ -76,7 +76,7 @@ def test_odd_child_events_are_skipped_not_fatal(tmp_path: Path) -> None:
     ]
     scenario.load(warehouse, data)
     with warehouse.write() as con:
-        build_table(con, get_table("ticket_field_history"), "zendesk", "analytics")
+        build_table(con, get_table("ticket_field_history"), "main", "analytics")
         odd = rows(
             con,
             "SELECT audit_id, field_name, value, previous_value FROM analytics.ticket_field_history "

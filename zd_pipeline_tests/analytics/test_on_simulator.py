@@ -42,7 +42,7 @@ def con(
         checkpoint = Checkpoint(name, 0, NOW, ResumePoint(start_time=NOW), complete=True)
         warehouse.apply_page(STREAMS[name], records, checkpoint)
     with warehouse.write() as connection:
-        build_all(connection, TABLES, "zendesk", "analytics")
+        build_all(connection, TABLES, "main", "analytics")
     connection = duckdb.connect(str(warehouse.path), read_only=True)
     yield connection
     connection.close()

@@ -21,7 +21,7 @@ from zd_pipeline.pipeline.assets import build_stream_assets
 from zd_pipeline.pipeline.checks import build_raw_checks
 from zd_pipeline.pipeline.partitions import daily_partitions
 from zd_pipeline.pipeline.resources import WarehouseResource, ZendeskResource
-from zd_pipeline.warehouse import Warehouse, analytics_budget, memory
+from zd_pipeline.warehouse import Warehouse
 from zd_pipeline_tests.analytics import scenario
 
 RAW_STUBS = [dg.AssetSpec(["zendesk", name]) for name in STREAMS]
@@ -182,19 +182,20 @@ def test_analytics_and_checks_load_with_the_real_stream_assets() -> None:
     assert checked == raw_keys
 
 
-def test_a_build_that_runs_out_of_duckdb_memory_runs_again_with_more(
-    materialized, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_a_build_that_runs_out_of_duckdb_memory_fails_naming_the_setting_and_keeps_the_raw_tables(
+    tmp_path: Path,
 ) -> None:
-    _, roomy = materialized
     path = tmp_path / "w.duckdb"
     scenario.load(Warehouse(path))
-    monkeypatch.setattr(memory, "ANALYTICS_START_MB", 1)  # too little for any table's build
+    tickets = Warehouse(path).row_count("tickets")
     result = dg.materialize(
         [*RAW_STUBS, *build_analytics_assets()],
-        resources={"warehouse": WarehouseResource(path=str(path))},
+        resources={"warehouse": WarehouseResource(path=str(path), memory_limit="1MB")},
         selection=dg.AssetSelection.groups("analytics"),
+        raise_on_error=False,
     )
-    assert result.success
-    assert int(analytics_budget(path).limit.removesuffix("MB")) > 1
-    for table in TABLES:
-        assert _metadata(result, table.name)["row_count"] == _metadata(roomy, table.name)["row_count"], table.name
+    assert not result.success
+    failures = [e for e in result.all_events if e.is_step_failure]
+    message = failures[0].step_failure_data.error.message
+    assert "ZD_DUCKDB_MEMORY_LIMIT" in message and "1MB" in message, message
+    assert Warehouse(path).row_count("tickets") == tickets

@@ -190,7 +190,7 @@ def _opens(db: Path) -> tuple[bool, int]:
             tables = con.execute("SELECT table_catalog, table_schema, table_name FROM information_schema.tables")
             for catalog, schema, table in tables.fetchall():
                 count = con.execute(f'SELECT count(*) FROM "{catalog}"."{schema}"."{table}"').fetchone()
-                rows += count[0] if schema == "zendesk" and table in _TABLES and count else 0
+                rows += count[0] if schema == "main" and table in _TABLES and count else 0
         return True, rows
     except duckdb.Error as error:
         print(f"{db} does not open after a kill: {error}", file=sys.stderr)

@@ -28,7 +28,7 @@ def test_two_syncs_started_at_once_one_waits_or_refuses_and_nothing_is_lost(
         # Either both ran (taking turns page by page under the writer lock) or one refused, naming the other run.
         assert status == 0 or "another sync of account 'zendesk' is in progress" in err, err
     with duckdb.connect(str(duckdb_path), read_only=True) as con:
-        con.execute("SELECT count(*) FROM zendesk.zendesk.users").fetchone()
+        con.execute("SELECT count(*) FROM zendesk.users").fetchone()
     for name in STREAMS:
         assert_matches_truth(warehouse, simulator, name, start_epoch, FOREVER)
 

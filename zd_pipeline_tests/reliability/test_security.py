@@ -85,8 +85,8 @@ def test_a_next_page_on_another_host_is_refused_before_any_request_goes_there(
     assert lookalike.authorization_seen  # the configured host got the credentials, as it should
     assert foreign.received == []  # the other host got nothing at all, so certainly no Authorization header
     with duckdb.connect(env[cfg.ENV_DUCKDB_PATH], read_only=True) as con:  # the refused pages were not written
-        assert con.execute("SELECT count(*) FROM zendesk.zendesk.tickets").fetchone() == (0,)
-        assert con.execute("SELECT count(*) FROM zendesk.zendesk.organizations").fetchone() == (0,)
+        assert con.execute("SELECT count(*) FROM zendesk.tickets").fetchone() == (0,)
+        assert con.execute("SELECT count(*) FROM zendesk.organizations").fetchone() == (0,)
 
 
 # --- no credential anywhere -------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""What is at the warehouse path: never a foreign file overwritten, every bad path named with its fix."""
+"""What is at the warehouse path and beside it: never a foreign file overwritten, every bad path named with its fix,
+a missing or old-layout file repaired without losing a row."""
 
 from __future__ import annotations
 
@@ -6,17 +7,19 @@ import os
 import re
 import shutil
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from zd_pipeline.catalogue import TICKETS
 from zd_pipeline.warehouse import NotADuckDBFileError, Warehouse, WarehouseError
-from zd_pipeline.warehouse.connections import check_writable_database, lock_path, writer_lock
+from zd_pipeline.warehouse.files import WarehouseFiles, check_location, writer_lock
 
-from .records import BASE, page_checkpoint, ticket
+from .records import BASE, WINDOW, page_checkpoint, ticket
+
+CP = page_checkpoint("tickets", 1)
 
 NOBODY = 65534
 
@@ -32,7 +35,15 @@ def test_a_file_that_is_not_duckdb_is_refused_and_left_untouched(tmp_path: Path,
     with pytest.raises(NotADuckDBFileError), wh.read():
         pass
     assert path.read_bytes() == content
-    assert not (tmp_path / "zendesk.duckdb.wal").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".zendesk.lock", "zendesk.duckdb"]  # no working copy made
+
+
+def test_a_working_file_that_is_not_duckdb_is_refused_and_left_untouched(tmp_path: Path) -> None:
+    wh = Warehouse(tmp_path / "zendesk.duckdb")
+    wh.files.working.write_bytes(b"notes")
+    with pytest.raises(NotADuckDBFileError, match=f"{wh.files.working} exists but is not a DuckDB database"):
+        wh.ensure_tables()
+    assert wh.files.working.read_bytes() == b"notes" and not wh.path.exists()
 
 
 def test_a_directory_or_an_uncreatable_path_is_named(tmp_path: Path) -> None:
@@ -104,25 +115,69 @@ def shared_folder() -> Iterator[Path]:
     shutil.rmtree(base)
 
 
-def test_a_folder_or_file_this_user_cannot_write_is_named_with_its_fix(shared_folder: Path) -> None:
+def test_a_folder_this_user_cannot_write_is_named_with_its_fix(shared_folder: Path) -> None:
     existing = shared_folder / "zendesk.duckdb"
     Warehouse(existing).apply_page(TICKETS, [ticket(1, BASE)], page_checkpoint("tickets", 1))
-    existing.chmod(0o666)  # the file is writable, its folder is not: DuckDB could not write its WAL
-    for path in (existing, lock_path(existing)):
-        path.chmod(0o666)
     shared_folder.chmod(0o755 if os.geteuid() == 0 else 0o555)
     assert re.search(
-        f"warehouse folder {shared_folder} is not writable by this user: .*{existing.name}.wal.*fix the folder",
-        _refusal_for_another_user(lambda: check_writable_database(existing)),
+        f"warehouse folder {shared_folder} is not writable by this user: .*fix the folder's mode",
+        _refusal_for_another_user(lambda: check_location(existing)),
     )
-    new = shared_folder / "new.duckdb"
-    assert "its folder is not writable; choose another path" in _refusal_for_another_user(
-        lambda: check_writable_database(new)
+    files = WarehouseFiles.at(shared_folder / "new.duckdb")
+    lock = _refusal_for_another_user(lambda: writer_lock(files, 1).__enter__())
+    assert "not writable by this user" in lock
+    assert Warehouse(existing).row_count("tickets") == 1  # nothing lost; readers need no write permission
+
+
+def test_the_hidden_files_say_what_they_are(tmp_path: Path) -> None:
+    files = WarehouseFiles.at(tmp_path / "acme.duckdb")
+    assert (files.working.name, files.publishing.name, files.lock.name) == (
+        ".acme.working.duckdb",
+        ".acme.publishing.duckdb",
+        ".acme.lock",
     )
-    lock = _refusal_for_another_user(lambda: writer_lock(new, time.monotonic() + 1, 1).__enter__())
-    assert f"cannot create the writer lock {lock_path(new)}" in lock and "folder must be writable" in lock
-    existing.chmod(0o644)
-    assert f"warehouse file {existing} is not readable and writable by this user: fix its mode" in (
-        _refusal_for_another_user(lambda: check_writable_database(existing))
-    )
-    assert Warehouse(existing).row_count("tickets") == 1  # nothing lost
+
+
+def test_a_deleted_published_file_is_published_again_by_the_next_writer(tmp_path: Path) -> None:
+    wh = Warehouse(tmp_path / "zendesk.duckdb")
+    wh.apply_page(TICKETS, [ticket(1, BASE)], page_checkpoint("tickets", 1))
+    wh.path.unlink()
+    assert wh.row_count("tickets") == 0  # nothing published: readers see no rows, a writer repairs it
+    wh.ensure_tables()
+    assert wh.row_count("tickets") == 1
+
+
+def test_a_deleted_working_file_is_made_again_from_the_published_one(tmp_path: Path) -> None:
+    wh = Warehouse(tmp_path / "zendesk.duckdb")
+    wh.apply_page(TICKETS, [ticket(1, BASE)], page_checkpoint("tickets", 1))
+    wh.files.working.unlink()
+    wh.apply_page(TICKETS, [ticket(2, BASE)], page_checkpoint("tickets", 2))
+    assert wh.row_count("tickets") == 2
+    assert wh.load_checkpoint("tickets", *WINDOW) == page_checkpoint("tickets", 2)
+
+
+def test_a_file_of_the_old_single_file_layout_is_migrated_on_the_first_write_and_loses_nothing(
+    tmp_path: Path,
+) -> None:
+    """Earlier releases kept the raw tables in a schema named after the account, in the file users query."""
+    path = tmp_path / "zendesk.duckdb"
+    Warehouse(tmp_path / "new.duckdb").apply_page(TICKETS, [ticket(1, BASE), ticket(2, BASE)], CP)
+    with duckdb.connect(str(path)) as con:  # the old layout, built from a new file's tables
+        con.execute(f"ATTACH '{tmp_path / 'new.duckdb'}' AS new (READ_ONLY)")
+        con.execute("CREATE SCHEMA zendesk")
+        for table in ("tickets", "_sync_state"):
+            con.execute(f"CREATE TABLE zendesk.zendesk.{table} AS SELECT * FROM new.main.{table}")
+        con.execute("CREATE SCHEMA analytics")
+        con.execute("CREATE TABLE analytics.kept AS SELECT 42 AS answer")
+    for leftover in (".lock", ".waiting", ".memory.json"):
+        path.with_name(path.name + leftover).write_text("")
+    wh = Warehouse(path)
+    wh.apply_page(TICKETS, [ticket(3, BASE)], page_checkpoint("tickets", 2))
+    with duckdb.connect(str(path), read_only=True) as con:
+        assert con.execute("SELECT id FROM tickets ORDER BY id").fetchall() == [(1,), (2,), (3,)]
+        assert con.execute("SELECT count(*) FROM zendesk.tickets").fetchone() == (3,)  # the catalog, not a schema
+        assert con.execute("SELECT answer FROM analytics.kept").fetchone() == (42,)
+        schemas = {row[0] for row in con.execute("SELECT schema_name FROM information_schema.schemata").fetchall()}
+    assert "zendesk" not in schemas
+    assert wh.load_checkpoint("tickets", *WINDOW) == page_checkpoint("tickets", 2)
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("zendesk")) == ["zendesk.duckdb"]

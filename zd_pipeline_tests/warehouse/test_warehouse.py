@@ -316,5 +316,3 @@ def test_a_batch_of_pages_commits_with_the_last_checkpoint_and_counts_per_page(w
     with pytest.raises(BadRecordError):  # one bad page: nothing of the batch, checkpoint unchanged
         wh.apply_pages(TICKETS, [[ticket(4, BASE)], [{"id": 5}]], page_checkpoint("tickets", 5))
     assert wh.row_count("tickets") == 3 and wh.load_checkpoint("tickets", *WINDOW) == page_checkpoint("tickets", 3)
-
-
