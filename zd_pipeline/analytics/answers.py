@@ -23,7 +23,7 @@ class Answer:
 
 
 def answers(
-    con: duckdb.DuckDBPyConnection, analytics_schema: str = "analytics", raw_schema: str = "zendesk"
+    con: duckdb.DuckDBPyConnection, analytics_schema: str = "analytics", raw_schema: str = "main"
 ) -> list[Answer]:
     """How big is the backlog, how fast do we reply and resolve, where do we breach SLAs, who carries the load.
 

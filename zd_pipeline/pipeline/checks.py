@@ -175,7 +175,7 @@ def _fresh(
 def _never_shrinks(
     con: duckdb.DuckDBPyConnection, context: dg.AssetCheckExecutionContext, account: str, stream: Stream
 ) -> Outcome:
-    rows = quality.row_count(con, account, stream.name)
+    rows = quality.row_count(con, RAW, stream.name)
     previous = previous_row_count(context.instance, _key(account, stream), context.op_execution_context.run_id)
     metadata: dict[str, object] = {"row_count": rows}
     if previous is None:

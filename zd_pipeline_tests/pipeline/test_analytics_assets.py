@@ -124,7 +124,7 @@ def test_the_ui_gets_descriptions_columns_kinds_owners_deps_and_the_sql() -> Non
             *(dg.AssetKey(["acme", s]) for s in table.raw_streams),
             *(dg.AssetKey(["acme_analytics", u]) for u in table.upstream),
         }
-        assert '"acme".' in spec.metadata["sql"].value or not table.raw_streams
+        assert '"main".' in spec.metadata["sql"].value or not table.raw_streams
         [reference] = spec.metadata["dagster/code_references"].code_references
         lines = Path(reference.file_path).read_text().splitlines()[reference.line_number - 1 :]
         assert lines[0].endswith('= """') and lines[1].startswith(("WITH", "SELECT")), (table.name, lines[:2])
@@ -196,6 +196,6 @@ def test_a_build_that_runs_out_of_duckdb_memory_fails_naming_the_setting_and_kee
     )
     assert not result.success
     failures = [e for e in result.all_events if e.is_step_failure]
-    message = failures[0].step_failure_data.error.message
+    message = failures[0].step_failure_data.error.to_string()
     assert "ZD_DUCKDB_MEMORY_LIMIT" in message and "1MB" in message, message
     assert Warehouse(path).row_count("tickets") == tickets

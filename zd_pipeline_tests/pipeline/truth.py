@@ -12,9 +12,7 @@ def table_state(warehouse: Warehouse, stream_name: str, start: int | None = None
     stream = STREAMS[stream_name]
     where = "" if start is None else f"WHERE _ordering_ts >= {int(start)} AND _ordering_ts < {int(end)}"
     with warehouse.read() as con:
-        rows = con.execute(
-            f'SELECT id, _ordering_ts, _deleted, _raw FROM "{warehouse.schema}"."{stream.table}" {where}'
-        ).fetchall()
+        rows = con.execute(f'SELECT id, _ordering_ts, _deleted, _raw FROM "{stream.table}" {where}').fetchall()
     assert len(rows) == len({row[0] for row in rows}), f"{stream_name}: duplicate ids"
     return {row[0]: (row[1], bool(row[2]), orjson.loads(row[3])) for row in rows}
 

@@ -3,7 +3,7 @@ end; afterwards the tables must equal the simulator's truth, nothing duplicated,
 
 Shared by the tests (a few trials) and ``bench/kill_trials.py`` (many). The simulator is served from the calling
 process (so its ground truth is at hand); each sync is a separate process with its own environment, exactly what
-a user runs. A kill moment is drawn after the sync has created its DuckDB file (before that there is nothing to
+a user runs. A kill moment is drawn after the sync has created its working DuckDB file (before that there is nothing to
 damage), uniformly over ``window`` seconds; a sync that finishes first counts as "finished before the kill".
 """
 
@@ -29,7 +29,7 @@ from zd_pipeline.catalogue import STREAMS
 from zd_pipeline.pipeline.commands.sync import instance_in
 from zd_pipeline.pipeline.liveness import IN_PROGRESS
 from zd_pipeline.simulator import Simulator
-from zd_pipeline.warehouse import Warehouse
+from zd_pipeline.warehouse import Warehouse, WarehouseFiles
 from zd_pipeline_tests.pipeline.truth import table_state, truth_state
 
 KILL_STREAMS = ("tickets", "ticket_events", "users")
@@ -100,7 +100,7 @@ def kill_trial(
     result = TrialResult(seed)
     for _ in range(kills):
         process = start_sync(env)
-        created = _wait_for(db, process)
+        created = _wait_for(WarehouseFiles.at(db).working, process)
         delay = rng.uniform(0, window)
         if created:
             time.sleep(delay)
@@ -180,18 +180,23 @@ def _wait_for(db: Path, process: subprocess.Popen[str], limit: float = 120.0) ->
 
 
 def _opens(db: Path) -> tuple[bool, int]:
-    """The file opens (read-only, as a user's SQL session would) and every table it holds answers a query (a kill
-    before the tables were created leaves fewer tables, not a broken file)."""
-    if not db.exists():
-        return True, 0
-    rows = 0
-    try:
-        with duckdb.connect(str(db), read_only=True) as con:
-            tables = con.execute("SELECT table_catalog, table_schema, table_name FROM information_schema.tables")
-            for catalog, schema, table in tables.fetchall():
-                count = con.execute(f'SELECT count(*) FROM "{catalog}"."{schema}"."{table}"').fetchone()
-                rows += count[0] if schema == "main" and table in _TABLES and count else 0
-        return True, rows
-    except duckdb.Error as error:
-        print(f"{db} does not open after a kill: {error}", file=sys.stderr)
-        return False, rows
+    """The published file opens (read-only, as a user's SQL session would) and every table it holds answers a query
+    (a kill before the first publish leaves no file, not a broken one); and the rows the kill left committed in the
+    working file (the process is dead: nobody holds it)."""
+    opened = True
+    if db.exists():
+        try:
+            with duckdb.connect(str(db), read_only=True) as con:
+                tables = con.execute("SELECT table_catalog, table_schema, table_name FROM information_schema.tables")
+                for catalog, schema, table in tables.fetchall():
+                    con.execute(f'SELECT count(*) FROM "{catalog}"."{schema}"."{table}"').fetchone()
+        except duckdb.Error as error:
+            print(f"{db} does not open after a kill: {error}", file=sys.stderr)
+            opened = False
+    working = WarehouseFiles.at(db).working
+    if not working.exists():
+        return opened, 0
+    with duckdb.connect(str(working), read_only=True) as con:
+        tables = {row[0] for row in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        rows = sum(con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in _TABLES & tables)
+    return opened, rows
