@@ -36,10 +36,10 @@ def build_definitions(env: Mapping[str, str] | None = None) -> dg.Definitions:
     return dg.Definitions(
         assets=[raw, *build_analytics_assets(account)],
         asset_checks=build_raw_checks(account, settings.freshness_hours),
-        jobs=[sync_job, build_analytics_job()],
+        jobs=[sync_job, build_analytics_job(account=account)],
         sensors=[
             build_sync_sensor(sync_job, account, partitions_def, STREAMS.values(), settings.sensor_interval_seconds),
-            build_analytics_automation_sensor(),
+            build_analytics_automation_sensor(account=account),
         ],
         schedules=[build_daily_schedule(sync_job, account)],
         resources={"zendesk": zendesk_resource_from_env(env), "warehouse": warehouse_resource_from_env(env)},

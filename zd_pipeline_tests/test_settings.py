@@ -28,3 +28,21 @@ def test_malformed_start_date_and_rate() -> None:
         Settings.from_env({"ZENDESK_START_DATE": "23/11/2026"})
     with pytest.raises(SettingsError, match="ZENDESK_REQUESTS_PER_MINUTE"):
         Settings.from_env({"ZENDESK_REQUESTS_PER_MINUTE": "ten"})
+
+
+def test_the_duckdb_memory_limit_is_parsed_in_duckdbs_syntax_and_a_bad_one_is_named() -> None:
+    from zd_pipeline.settings import DEFAULT_DUCKDB_MEMORY_LIMIT, ENV_DUCKDB_MEMORY_LIMIT, Settings, SettingsError
+
+    assert Settings.from_env({}).duckdb_memory_limit == DEFAULT_DUCKDB_MEMORY_LIMIT
+    assert Settings.from_env({ENV_DUCKDB_MEMORY_LIMIT: " 2gb "}).duckdb_memory_limit == "2GB"
+    assert Settings.from_env({ENV_DUCKDB_MEMORY_LIMIT: "1.5GiB"}).duckdb_memory_limit == "1.5GiB"
+    for bad in ("lots", "0MB", "512"):
+        with pytest.raises(SettingsError, match=f"{ENV_DUCKDB_MEMORY_LIMIT}=.*e.g. 512MB"):
+            Settings.from_env({ENV_DUCKDB_MEMORY_LIMIT: bad})
+
+
+def test_the_default_file_is_named_after_the_account() -> None:
+    from zd_pipeline.settings import DATA_FOLDER, Settings
+
+    assert Settings.from_env({"ZD_SCHEMA": "acme"}).duckdb_path == DATA_FOLDER / "acme.duckdb"
+    assert Settings.from_env({}).duckdb_path == DATA_FOLDER / "zendesk.duckdb"

@@ -39,6 +39,7 @@ from zd_pipeline.analytics import (
     row_count,
 )
 from zd_pipeline.analytics.model import validate_schema
+from zd_pipeline.pipeline.jobs import ACCOUNT_TAG
 from zd_pipeline.pipeline.resources import WarehouseResource
 from zd_pipeline.warehouse import RAW
 
@@ -77,12 +78,15 @@ def build_analytics_assets(
 
 
 def build_analytics_automation_sensor(
-    analytics_schema: str = "analytics", minimum_interval_seconds: int = 60
+    analytics_schema: str = "analytics", minimum_interval_seconds: int = 60, account: str | None = None
 ) -> dg.AutomationConditionSensorDefinition:
-    """The sensor that evaluates the analytics assets' automation conditions; running by default."""
+    """The sensor that evaluates the analytics assets' automation conditions; running by default. With
+    ``account``, the runs it requests carry the account's ``zd/account`` tag, so Dagster's run queue keeps them
+    from running while a sync of that account writes its warehouse (one writer per file)."""
     return dg.AutomationConditionSensorDefinition(
         AUTOMATION_SENSOR_NAME,
         target=dg.AssetSelection.groups(GROUP),
+        run_tags={ACCOUNT_TAG: account} if account else None,
         default_status=dg.DefaultSensorStatus.RUNNING,
         minimum_interval_seconds=minimum_interval_seconds,
         description=f"Rebuilds the {analytics_schema} tables after the raw Zendesk tables they read update.",

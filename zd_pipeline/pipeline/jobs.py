@@ -34,10 +34,13 @@ def build_sync_job(raw: dg.AssetsDefinition, account: str) -> SyncJob:
     )
 
 
-def build_analytics_job(analytics_group: str = "analytics") -> SyncJob:
-    """Rebuild every analytics table now (the automation sensor does it after syncs; the demo and UI use this)."""
+def build_analytics_job(analytics_group: str = "analytics", account: str | None = None) -> SyncJob:
+    """Rebuild every analytics table now (the automation sensor does it after syncs; the demo and UI use this).
+    With ``account``, its runs carry that account's tag: they write the account's warehouse file, so they queue
+    behind its syncs like another sync would."""
     return dg.define_asset_job(
         ANALYTICS_JOB,
         selection=dg.AssetSelection.groups(analytics_group),
+        tags={ACCOUNT_TAG: account} if account else None,
         description="Rebuilds every analytics table from the raw tables as they are now.",
     )

@@ -65,7 +65,7 @@ def table_columns(stream: Stream) -> tuple[Column, ...]:
 
 def create_table_sql(schema: str, stream: Stream) -> str:
     """The stream's table: ``id NOT NULL`` but no PRIMARY KEY (see ``merge`` for why ids stay unique without one
-    and what its index cost)."""
+    and what its index cost), ``_raw`` compressed with zstd."""
     columns = ",\n  ".join(_column_sql(stream, c) for c in table_columns(stream))
     return f"CREATE TABLE IF NOT EXISTS {qualified(schema, stream.table)} (\n  {columns}\n)"
 
@@ -73,6 +73,11 @@ def create_table_sql(schema: str, stream: Stream) -> str:
 def _column_sql(stream: Stream, column: Column) -> str:
     if column.name == stream.primary_key:
         return f"{quote(column.name)} {column.type} NOT NULL"
+    if column.name == "_raw":
+        # The one departure from DuckDB's defaults, for a cost users see twice: the file's size and the time to
+        # publish it (a copy of the whole file). DuckDB's default for text (dictionary + FSST) made 1,000,000 bench
+        # tickets' table 469 MB instead of zstd's 83 MB and took 6.2 s to load them instead of 2.5 s.
+        return f"{quote(column.name)} {column.type} USING COMPRESSION zstd"
     return f"{quote(column.name)} {column.type}"
 
 

@@ -12,7 +12,14 @@ from hypothesis import strategies as st
 from zd_pipeline.catalogue import ROUTING_ATTRIBUTES, STREAMS, TICKET_EVENTS, TICKETS, USERS
 from zd_pipeline.checkpoint import Checkpoint, ResumePoint
 from zd_pipeline.clock import ManualClock
-from zd_pipeline.warehouse import BadRecordError, PageResult, Warehouse, WarehouseError, sync_state
+from zd_pipeline.warehouse import (
+    BadRecordError,
+    PageResult,
+    Warehouse,
+    WarehouseError,
+    WarehouseMemoryError,
+    sync_state,
+)
 from zd_pipeline.warehouse.ddl import table_columns
 
 from .conftest import rows
@@ -316,3 +323,18 @@ def test_a_batch_of_pages_commits_with_the_last_checkpoint_and_counts_per_page(w
     with pytest.raises(BadRecordError):  # one bad page: nothing of the batch, checkpoint unchanged
         wh.apply_pages(TICKETS, [[ticket(4, BASE)], [{"id": 5}]], page_checkpoint("tickets", 5))
     assert wh.row_count("tickets") == 3 and wh.load_checkpoint("tickets", *WINDOW) == page_checkpoint("tickets", 3)
+
+
+def test_running_out_of_memory_names_the_setting_and_loses_nothing_committed(tmp_path: Path) -> None:
+    path = tmp_path / "zendesk.duckdb"
+    Warehouse(path).apply_page(TICKETS, [ticket(i, BASE) for i in range(100)], CP)
+    tiny = Warehouse(path, memory_limit="1MB")
+    big_page = [ticket(i, BASE + 1, description="x" * 2000) for i in range(5000)]
+    with pytest.raises(WarehouseMemoryError, match=r"limit 1MB, set by ZD_DUCKDB_MEMORY_LIMIT.*Raise ZD_DUCKDB"):
+        tiny.apply_page(TICKETS, big_page, page_checkpoint("tickets", 2))
+    wh = Warehouse(path)
+    with wh.writing():  # the working file: nothing of the failed page, the checkpoint before it
+        assert wh.row_count("tickets") == 100 and wh.load_checkpoint("tickets", *WINDOW) == CP
+    assert wh.row_count("tickets") == 100  # and the published copy
+    wh.apply_page(TICKETS, big_page, page_checkpoint("tickets", 2))  # the next run, with enough memory
+    assert wh.row_count("tickets") == 5000
