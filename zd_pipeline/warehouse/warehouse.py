@@ -14,11 +14,11 @@ import pyarrow as pa
 from zd_pipeline.catalogue import STREAMS, Stream
 from zd_pipeline.checkpoint import Checkpoint
 from zd_pipeline.clock import Clock, SystemClock
-from zd_pipeline.settings import DEFAULT_DUCKDB_MEMORY_LIMIT, ENV_DUCKDB_MEMORY_LIMIT
+from zd_pipeline.settings import DEFAULT_DUCKDB_MEMORY_LIMIT
 
 from . import ddl, migrate, sync_state
 from .arrow_page import page_to_arrow
-from .errors import NotADuckDBFileError, WarehouseError, WarehouseLockedError, WarehouseMemoryError
+from .errors import NotADuckDBFileError, WarehouseError, WarehouseLockedError, is_out_of_memory, memory_named
 from .files import (
     WarehouseFiles,
     check_duckdb_file,
@@ -324,22 +324,3 @@ def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
         [RAW, table],
     ).fetchall()
     return {row[0] for row in rows}
-
-
-def is_out_of_memory(error: BaseException) -> bool:
-    return isinstance(error, duckdb.OutOfMemoryException) or "out of memory" in str(error).lower()
-
-
-@contextmanager
-def memory_named(what: str, limit: str) -> Iterator[None]:
-    """Turn DuckDB running out of memory into :class:`WarehouseMemoryError` naming the setting to raise."""
-    try:
-        yield
-    except duckdb.Error as error:
-        if not is_out_of_memory(error):
-            raise
-        raise WarehouseMemoryError(
-            f"DuckDB ran out of memory {what} (limit {limit}, set by {ENV_DUCKDB_MEMORY_LIMIT}); nothing of this "
-            f"step was written and everything committed before is kept. Raise {ENV_DUCKDB_MEMORY_LIMIT} (e.g. 2GB) "
-            f"and run again. DuckDB said: {str(error).splitlines()[0]}"
-        ) from error

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pytest
 
 from zd_pipeline.analytics import TABLES
@@ -199,3 +200,16 @@ def test_a_build_that_runs_out_of_duckdb_memory_fails_naming_the_setting_and_kee
     message = failures[0].step_failure_data.error.to_string()
     assert "ZD_DUCKDB_MEMORY_LIMIT" in message and "1MB" in message, message
     assert Warehouse(path).row_count("tickets") == tickets
+
+
+def test_the_sql_the_demo_prints_works_verbatim_in_a_fresh_read_only_session(materialized) -> None:
+    """Raw tables and analytics tables land in the published file under plain names: no USE, no three parts."""
+    from zd_pipeline.pipeline.commands.demo import ANALYTICS_SQL, SAMPLE_SQL
+
+    path, result = materialized
+    assert result.success
+    with duckdb.connect(str(path), read_only=True) as con:
+        assert con.execute(SAMPLE_SQL).fetchall()
+        assert len(con.execute(ANALYTICS_SQL).fetchall()) == 5
+        assert con.execute("SELECT status, count(*) FROM tickets GROUP BY ALL").fetchall()
+        assert con.execute("SELECT count(*) FROM w.tickets").fetchone()[0] > 0  # the file's name as catalog
