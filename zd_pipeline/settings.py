@@ -9,6 +9,7 @@ The pinned environment interface (README, demo and tests use exactly these names
 ``ZENDESK_API_TOKEN``          API token (secret)
 ``ZENDESK_OAUTH_TOKEN``        or an OAuth bearer token (secret)
 ``ZENDESK_REQUESTS_PER_MINUTE`` per-endpoint budget: 10 (default), 30 with High Volume, 0 = no own throttle
+``ZENDESK_MAX_WAIT_MINUTES``   minutes one request may wait for Zendesk (``Retry-After``, back-off), default 15
 ``ZD_DUCKDB_PATH``             the file users query, default ``data/<ZD_SCHEMA>.duckdb`` (``data/zendesk.duckdb``)
 ``ZD_SCHEMA``                  the account's name (Dagster asset-key prefix, run tag), default ``zendesk``
 ``ZD_DUCKDB_MEMORY_LIMIT``     DuckDB's memory limit for every connection the pipeline opens, default ``256MB``
@@ -41,6 +42,7 @@ ENV_EMAIL = "ZENDESK_EMAIL"
 ENV_API_TOKEN = "ZENDESK_API_TOKEN"
 ENV_OAUTH_TOKEN = "ZENDESK_OAUTH_TOKEN"
 ENV_REQUESTS_PER_MINUTE = "ZENDESK_REQUESTS_PER_MINUTE"
+ENV_MAX_WAIT_MINUTES = "ZENDESK_MAX_WAIT_MINUTES"
 ENV_DUCKDB_PATH = "ZD_DUCKDB_PATH"
 ENV_SCHEMA = "ZD_SCHEMA"
 ENV_START_DATE = "ZENDESK_START_DATE"
@@ -56,6 +58,7 @@ DEMO_API_TOKEN = "zd-demo-api-token"
 DEMO_OAUTH_TOKEN = "zd-demo-oauth-token"
 
 DEFAULT_REQUESTS_PER_MINUTE = 10
+DEFAULT_MAX_WAIT_MINUTES = 15.0
 DEFAULT_SCHEMA = "zendesk"
 DATA_FOLDER = PROJECT_ROOT / "data"
 DEFAULT_DUCKDB_PATH = DATA_FOLDER / f"{DEFAULT_SCHEMA}.duckdb"
@@ -86,6 +89,7 @@ class Settings:
     api_token: str | None = field(default=None, repr=False)
     oauth_token: str | None = field(default=None, repr=False)
     requests_per_minute: int = DEFAULT_REQUESTS_PER_MINUTE
+    max_wait_minutes: float = DEFAULT_MAX_WAIT_MINUTES
     duckdb_path: Path = DEFAULT_DUCKDB_PATH
     schema: str = DEFAULT_SCHEMA
     start_date: date = field(default_factory=lambda: default_start_date())
@@ -110,6 +114,7 @@ class Settings:
             api_token=get(ENV_API_TOKEN),
             oauth_token=get(ENV_OAUTH_TOKEN),
             requests_per_minute=parse_requests_per_minute(get(ENV_REQUESTS_PER_MINUTE)),
+            max_wait_minutes=parse_max_wait_minutes(get(ENV_MAX_WAIT_MINUTES)),
             duckdb_path=Path(get(ENV_DUCKDB_PATH) or DATA_FOLDER / f"{schema}.duckdb"),
             schema=schema,
             start_date=parse_start_date(get(ENV_START_DATE)),
@@ -213,6 +218,22 @@ def parse_memory_limit(raw: str | None) -> str:
             f"2GB (default {DEFAULT_DUCKDB_MEMORY_LIMIT})"
         )
     return f"{match.group(1)}{match.group(2).upper().replace('I', 'i')}"
+
+
+def parse_max_wait_minutes(raw: str | None) -> float:
+    """How long (minutes) one request may wait for Zendesk in total: its ``Retry-After`` waits (maintenance windows,
+    rate limits) and back-off. Past it the sync fails naming this variable; committed pages stay."""
+    if raw is None:
+        return DEFAULT_MAX_WAIT_MINUTES
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not 0 < value < 10_000:
+        raise SettingsError(
+            f"{ENV_MAX_WAIT_MINUTES}={raw!r} must be a number of minutes above 0, e.g. 15 (the default) or 60"
+        )
+    return value
 
 
 def parse_freshness_hours(raw: str | None) -> float:

@@ -65,6 +65,8 @@ class ClientConfig:
     - ``max_rate_limit_waits``: 429s that named their wait (``Retry-After``) a request may sit out. They do not
       spend ``max_retries``: waiting is exactly what Zendesk asks for, and a storm caused by another integration
       sharing the account's budget can outlast six retries without anything being wrong.
+    - ``max_wait``: seconds one request may spend waiting in total (``Retry-After`` and back-off), then it fails
+      naming ``ZENDESK_MAX_WAIT_MINUTES``; 15 minutes by default, longer than Zendesk's usual maintenance window.
     - ``backoff_base`` / ``backoff_max``: the exponential back-off's first step and ceiling, in seconds.
     """
 
@@ -76,6 +78,7 @@ class ClientConfig:
     timeout: float = 30.0
     max_retries: int = 6
     max_rate_limit_waits: int = 100
+    max_wait: float = 900.0
     backoff_base: float = 1.0
     backoff_max: float = 60.0
     user_agent: str = "zd-pipeline/0.1"
@@ -103,7 +106,7 @@ class ClientConfig:
         _check_int("requests_per_minute", self.requests_per_minute, 0, None)
         _check_int("max_retries", self.max_retries, 0, 100)
         _check_int("max_rate_limit_waits", self.max_rate_limit_waits, 0, 10_000)
-        for name in ("timeout", "backoff_base", "backoff_max"):
+        for name in ("timeout", "backoff_base", "backoff_max", "max_wait"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
                 raise ValueError(f"ClientConfig.{name} must be a positive number of seconds, got {value!r}")

@@ -2,13 +2,16 @@
 
 What is retried and what is not (Zendesk's documented behaviour plus our assumptions):
 
-- 429: wait ``Retry-After`` seconds (Zendesk always sends it on a 429; without it, the back-off), then retry.
-  Waits the server named do not spend ``max_retries`` (a long storm is normal when other integrations share the
-  account's budget); ``max_rate_limit_waits`` of them per request is the bound.
-- 5xx, timeouts, connection errors and resets, and a JSON body that does not parse (Zendesk and proxies sometimes
-  cut bodies short): retry with exponential back-off and jitter, at most ``max_retries`` times per page. After a
-  timeout the caller's ``PageSize`` is halved, as the reference recommends ("progressively back off on
-  per_page after each time out").
+- 429 and every 5xx carrying ``Retry-After`` (Zendesk's maintenance windows answer 503 with it for minutes):
+  nothing is sent to the endpoint again before the longest wait the header names has passed (every form servers
+  send: see :mod:`retry_after`). Waits the server named do not spend ``max_retries`` (a long storm is normal when
+  other integrations share the account's budget); ``max_rate_limit_waits`` of them per request is one bound,
+  ``max_wait`` (``ZENDESK_MAX_WAIT_MINUTES``) the other: the total time one request may spend waiting, after
+  which it fails naming that setting, at once when the server names a wait beyond what is left.
+- 5xx without ``Retry-After``, timeouts, connection errors and resets, and a JSON body that does not parse
+  (Zendesk and proxies sometimes cut bodies short): retry with exponential back-off and jitter, at most
+  ``max_retries`` times per page; these waits count towards ``max_wait`` too. After a timeout the caller's
+  ``PageSize`` is halved, as the reference recommends ("progressively back off on per_page after each time out").
 - 401, 403, 404, 400 and other 4xx, redirects, and a 200 that is not JSON (an HTML login or error page):
   raised at once, because repeating the same request cannot fix them.
 
@@ -35,9 +38,11 @@ from zd_pipeline.client.errors import (
     html_title,
     snippet,
 )
+from zd_pipeline.client.retry_after import retry_after_seconds
 from zd_pipeline.client.stats import ClientStats
 from zd_pipeline.client.throttle import SlidingWindowThrottle
 from zd_pipeline.clock import Clock
+from zd_pipeline.settings import ENV_MAX_WAIT_MINUTES
 
 logger = logging.getLogger(__name__)
 MIN_PAGE_SIZE = 10  # halving stops here (or at the configured size if smaller): tiny pages only multiply requests
@@ -95,6 +100,7 @@ class _Transient(Exception):
         self.timeout = timeout
         self.rate_limited = rate_limited
         self.unreachable = unreachable
+        self.at = 0.0  # clock time the failure was seen (set by the fetcher)
 
 
 class Fetcher:
@@ -152,6 +158,7 @@ class Fetcher:
         """GET one page and return its JSON object (each value's text, unparsed) and the URL sent. Retries
         transient failures."""
         retries = waits = 0
+        waited = 0.0
         while True:
             params = dict(request.params)
             if page_size is not None:
@@ -164,28 +171,10 @@ class Fetcher:
                     return self._send_once(url, request.stream), url
                 except _Transient as transient:
                     failure = transient
+                    failure.at = self._clock.now()
             # Out of the endpoint's slot: another thread's request may go while this one backs off.
-            told_to_wait = failure.rate_limited and failure.retry_after is not None
-            if told_to_wait and waits >= self._config.max_rate_limit_waits:
-                raise RetriesExhaustedError(
-                    f"gave up after waiting out {waits} rate-limit responses (429 with Retry-After): the account's "
-                    "API budget is used up by other integrations too; lower ZENDESK_REQUESTS_PER_MINUTE or sync "
-                    "when the account is quieter",
-                    stream=request.stream,
-                    url=url,
-                )
-            if not told_to_wait and retries >= self._config.max_retries:
-                advice = (
-                    f"Nothing answers at {self._origin.host}: check ZENDESK_SUBDOMAIN / ZENDESK_BASE_URL and the "
-                    "network, then retry"
-                    if failure.unreachable
-                    else "Zendesk or the network is failing persistently: retry later, or raise max_retries/timeout"
-                )
-                raise RetriesExhaustedError(
-                    f"gave up after {retries + waits + 1} attempts; last failure: {failure.reason}. {advice}",
-                    stream=request.stream,
-                    url=url,
-                )
+            told_to_wait = failure.retry_after is not None
+            self._check_budget(failure, request, url, retries=retries, waits=waits)
             if told_to_wait:
                 waits += 1
             else:
@@ -194,6 +183,9 @@ class Fetcher:
             if failure.timeout and page_size is not None:
                 page_size.after_timeout()
             wait = failure.retry_after if failure.retry_after is not None else self._backoff(retries)
+            wait = max(0.0, failure.at + wait - self._clock.now())  # measured from when the answer came
+            if waited + wait > self._config.max_wait:
+                raise self._waited_too_long(failure, request, url, waited, wait)
             logger.warning(
                 "%s: %s; retry %d of %d in %.1f s (GET %s)",
                 request.stream,
@@ -204,6 +196,46 @@ class Fetcher:
                 url,
             )
             self._clock.sleep(wait)
+            waited += wait
+
+    def _check_budget(self, failure: _Transient, request: PageRequest, url: str, *, retries: int, waits: int) -> None:
+        """Raise ``RetriesExhaustedError`` when ``failure`` is one too many for its budget."""
+        if failure.retry_after is not None and waits >= self._config.max_rate_limit_waits:
+            what = "responses with Retry-After"
+            if failure.rate_limited:
+                what = "rate-limit responses (429 with Retry-After)"
+            raise RetriesExhaustedError(
+                f"gave up after waiting out {waits} {what}: the account's "
+                "API budget is used up by other integrations too; lower ZENDESK_REQUESTS_PER_MINUTE or sync "
+                "when the account is quieter",
+                stream=request.stream,
+                url=url,
+            )
+        if failure.retry_after is None and retries >= self._config.max_retries:
+            advice = (
+                f"Nothing answers at {self._origin.host}: check ZENDESK_SUBDOMAIN / ZENDESK_BASE_URL and the "
+                "network, then retry"
+                if failure.unreachable
+                else "Zendesk or the network is failing persistently: retry later, or raise max_retries/timeout"
+            )
+            raise RetriesExhaustedError(
+                f"gave up after {retries + waits + 1} attempts; last failure: {failure.reason}. {advice}",
+                stream=request.stream,
+                url=url,
+            )
+
+    def _waited_too_long(
+        self, failure: _Transient, request: PageRequest, url: str, waited: float, wait: float
+    ) -> RetriesExhaustedError:
+        limit = self._config.max_wait / 60
+        return RetriesExhaustedError(
+            f"gave up: {failure.reason} asks to wait {wait:.0f} s more after {waited / 60:.1f} min of waiting for "
+            f"this request, beyond {ENV_MAX_WAIT_MINUTES}={limit:g} (minutes one request may wait): Zendesk is "
+            f"in maintenance or overloaded; sync again later (committed pages are kept), or raise "
+            f"{ENV_MAX_WAIT_MINUTES}",
+            stream=request.stream,
+            url=url,
+        )
 
     def _backoff(self, retry: int) -> float:
         """Exponential back-off with equal jitter: half the step fixed, half random, so threads spread out."""
@@ -225,10 +257,13 @@ class Fetcher:
             return self._parse(response, stream, url)
         if status == 429:
             self._stats.add(stream, "responses_429")
-            raise _Transient("429 Too Many Requests", retry_after=_retry_after(response), rate_limited=True)
+            raise _Transient("429 Too Many Requests", retry_after=self._retry_after(response), rate_limited=True)
         if status >= 500:
-            raise _Transient(f"HTTP {status} from Zendesk")
+            raise _Transient(f"HTTP {status} from Zendesk", retry_after=self._retry_after(response))
         raise error_for_response(response, stream, url)
+
+    def _retry_after(self, response: httpx.Response) -> float | None:
+        return retry_after_seconds(response.headers.get_list("retry-after"), self._clock.now())
 
     def _parse(self, response: httpx.Response, stream: str, url: str) -> dict[str, msgspec.Raw]:
         content_type = response.headers.get("content-type", "")
@@ -259,18 +294,6 @@ def _unbound(response: httpx.Response) -> httpx.Response:
     """
     response.stream = httpx.ByteStream(response.content)
     return response
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    """Seconds from ``Retry-After`` (Zendesk sends whole seconds); ``None`` if absent or unreadable."""
-    raw = response.headers.get("retry-after")
-    try:
-        seconds = float(raw) if raw is not None else None
-    except ValueError:
-        return None
-    if seconds is None or seconds < 0:
-        return None
-    return min(seconds, 3600.0)
 
 
 def _origin_key(url: httpx.URL) -> tuple[str, str, int | None]:

@@ -81,6 +81,7 @@ class ZendeskResource(dg.ConfigurableResource):
             per_page=self.per_page,
             requests_per_minute=rate,
             timeout=self.timeout,
+            max_wait=60 * cfg.parse_max_wait_minutes(os.environ.get(cfg.ENV_MAX_WAIT_MINUTES, "").strip() or None),
         )
 
     def build_client(self, clock: Clock | None = None) -> ZendeskClient:

@@ -8,6 +8,7 @@ answered only to loopback clients (403 otherwise).
 * ``POST /_sim/clock/advance?seconds=N``       only with a ``ManualClock`` (409 otherwise)
 * ``GET  /_sim/requests``                      the request log as a list of [time, method, path, query, status]
 * ``POST /_sim/faults``                        body ``{"spec": "500=0.1,..."}`` (empty or null clears)
+* ``POST /_sim/maintenance``                   body = :meth:`Simulator.start_maintenance` kwargs
 """
 
 from __future__ import annotations
@@ -91,6 +92,12 @@ class AdminApi:
                 return {"faults": str(sim.set_faults(spec or None))}
             except ValueError as exc:
                 raise ApiError(400, "InvalidValue", str(exc)) from None
+        if method == "POST" and parts == ["maintenance"]:
+            try:
+                window = sim.start_maintenance(**(self._json(body) or {}))
+            except (TypeError, ValueError) as exc:
+                raise ApiError(400, "InvalidValue", str(exc)) from None
+            return {"start": window.start, "end": window.end}
         raise ApiError(404, "InvalidEndpoint", "Not found")
 
     def truth(self, stream: str, query: dict[str, list[str]]) -> Any:

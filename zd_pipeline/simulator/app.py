@@ -4,7 +4,8 @@ A plain ASGI callable (no framework) because faults need byte-level control of t
 with a consistent ``Content-Length``, or a connection closed mid-body. Endpoints come from the catalogue: every
 stream's ``time_path`` (and ``cursor_path``) is served, with or without the ``.json`` suffix, as Zendesk does.
 
-Order of checks on an export request: route (404) → method (405) → auth (401) → rate limit (429) → injected
+Order of checks on an export request: route (404) → method (405) → maintenance window (503 + ``Retry-After``) →
+auth (401) → rate limit (429) → injected
 fault → parameters (400) → page (200). Every API request is logged; admin requests are not.
 """
 
@@ -79,6 +80,11 @@ class SimulatorApp:
                 raise ApiError(404, "InvalidEndpoint", "Not found")
             if scope["method"] not in ("GET", "HEAD"):
                 raise ApiError(405, "MethodNotAllowed", f"{scope['method']} is not allowed on {path}")
+            down = sim.maintenance_headers()
+            if down is not None:
+                body = {"error": "ServiceUnavailable", "description": "Maintenance: try again after Retry-After"}
+                await respond(send, down[0], orjson.dumps(body), down[1])
+                return down[0]
             headers = dict(scope["headers"])
             if not sim.credentials.accepts(headers.get(b"authorization", b"").decode("latin-1")):
                 raise ApiError(401, "Couldn't authenticate you")

@@ -19,7 +19,7 @@ from zd_pipeline.catalogue import STREAMS, Pagination, get_stream
 from zd_pipeline.clock import Clock, SystemClock
 from zd_pipeline.simulator.auth import Credentials
 from zd_pipeline.simulator.exports import export_body, items_json
-from zd_pipeline.simulator.faults import FaultInjector, FaultSpec, RateLimiter, as_fault_spec
+from zd_pipeline.simulator.faults import FaultInjector, FaultSpec, Maintenance, RateLimiter, as_fault_spec
 from zd_pipeline.simulator.mutations import Mutator
 from zd_pipeline.simulator.paging import PageRequest, horizon
 from zd_pipeline.simulator.scales import Window, get_scale
@@ -70,6 +70,7 @@ class Simulator:
         self.credentials = credentials or Credentials.from_env()
         self.rate_limiter = RateLimiter(rate_limit, self.clock)
         self.fault_injector = FaultInjector(self.seed, as_fault_spec(faults))
+        self.maintenance: Maintenance | None = None
         self._lock = threading.RLock()
         self._world = build_world(self.seed, self.scale, self.window)
         self._mutator = Mutator(self._world, self.seed)
@@ -88,6 +89,22 @@ class Simulator:
         """Replace the fault spec at run time (None or "" turns faults off); the draw sequence restarts."""
         self.fault_injector = FaultInjector(self.seed, as_fault_spec(faults))
         return self.fault_injector.spec
+
+    def start_maintenance(
+        self, seconds: float, status: int = 503, retry_after: str = "seconds", step: float | None = None
+    ) -> Maintenance:
+        """From now, for ``seconds`` on the simulator's clock, answer every export request ``status`` with
+        ``Retry-After`` (see :class:`~zd_pipeline.simulator.faults.Maintenance`); ``seconds=0`` ends it."""
+        now = self.clock.now()
+        self.maintenance = Maintenance(now, now + seconds, status, retry_after, step)
+        return self.maintenance
+
+    def maintenance_headers(self) -> tuple[int, list[tuple[bytes, bytes]]] | None:
+        """The status and ``Retry-After`` headers to answer now, or ``None`` outside a maintenance window."""
+        window, now = self.maintenance, self.clock.now()
+        if window is None or not window.active(now):
+            return None
+        return window.status, window.headers(now)
 
     # --- data ---------------------------------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ import math
 import threading
 from collections import deque
 from dataclasses import dataclass, fields
+from email.utils import formatdate
 
 from zd_pipeline.clock import Clock
 from zd_pipeline.simulator.rand import draws
@@ -150,3 +151,53 @@ class RateLimiter:
                 return False, 0, max(1, math.ceil(seen[0] + self.WINDOW - now))
             seen.append(now)
             return True, self.limit - len(seen), 0
+
+
+RETRY_AFTER_FORMS = ("seconds", "fractional", "http-date", "repeated", "joined")
+
+
+@dataclass(frozen=True)
+class Maintenance:
+    """A maintenance window: from ``start`` to ``end`` (simulator clock) every export request is answered
+    ``status`` (503 as Zendesk does; 429 for an overload) with ``Retry-After``, before authentication.
+
+    ``Retry-After`` names the time left in the window, or ``step`` seconds when that is shorter (Zendesk says
+    "try again in a minute" through a longer window), in the form ``retry_after``: ``seconds`` (whole, rounded
+    up), ``fractional``, ``http-date``, ``repeated`` (a second, shorter header) or ``joined`` (``"1, 60"``).
+    Every form is rounded up, so a client waiting what it is told never comes back early.
+    """
+
+    start: float
+    end: float
+    status: int = 503
+    retry_after: str = "seconds"
+    step: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.retry_after not in RETRY_AFTER_FORMS:
+            raise ValueError(f"retry_after must be one of {', '.join(RETRY_AFTER_FORMS)}, got {self.retry_after!r}")
+        if self.status not in (429, 500, 502, 503, 504) or self.end < self.start:
+            raise ValueError("a maintenance window needs start <= end and a status of 429 or 5xx")
+        if self.step is not None and self.step <= 0:
+            raise ValueError("step must be a positive number of seconds")
+
+    def active(self, now: float) -> bool:
+        return self.start <= now < self.end
+
+    def wait(self, now: float) -> float:
+        """The wait advertised at ``now``."""
+        left = self.end - now
+        return min(left, self.step) if self.step is not None else left
+
+    def headers(self, now: float) -> list[tuple[bytes, bytes]]:
+        wait = self.wait(now)
+        whole = str(max(1, math.ceil(wait))).encode()
+        if self.retry_after == "fractional":
+            return [(b"retry-after", f"{math.ceil(wait * 1000) / 1000:.3f}".encode())]
+        if self.retry_after == "http-date":
+            return [(b"retry-after", formatdate(math.ceil(now + wait), usegmt=True).encode())]
+        if self.retry_after == "repeated":
+            return [(b"retry-after", b"1"), (b"retry-after", whole)]
+        if self.retry_after == "joined":
+            return [(b"retry-after", b"1, " + whole)]
+        return [(b"retry-after", whole)]
