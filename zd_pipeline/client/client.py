@@ -138,7 +138,11 @@ class ZendeskClient:
                     _fields(stream, body),
                     params,
                     self._clock.now(),
-                    lambda link, at=sent_url: self._fetcher.check_same_origin(link, stream=stream.name, current_url=at),
+                    lambda link, at=sent_url: self._fetcher.follow_link(
+                        link, stream=stream.name, path=path, current_url=at
+                    ),
+                    served=len(records),
+                    page_size=page_size.current if page_size is not None else None,
                 )
             except PageShapeError as exc:
                 raise InvalidResponseError(

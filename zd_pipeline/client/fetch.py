@@ -16,7 +16,8 @@ What is retried and what is not (Zendesk's documented behaviour plus our assumpt
   raised at once, because repeating the same request cannot fix them.
 
 Credentials travel only in the ``Authorization`` header, and only to the configured origin: every URL is
-checked before it is sent, so a ``next_page`` elsewhere raises ``ForeignHostError`` with nothing sent.
+checked before it is sent. A next-page link is followed on the configured base whatever host it names (see
+:meth:`Fetcher.follow_link`), and refused with ``ForeignHostError`` if it leads outside the export being paged.
 """
 
 from __future__ import annotations
@@ -138,21 +139,48 @@ class Fetcher:
 
     def check_same_origin(self, url: str, *, stream: str, current_url: str) -> httpx.URL:
         """Parse ``url`` (absolute or relative to the base) and raise ``ForeignHostError`` unless scheme, host and
-        port equal the configured base's."""
-        try:
-            parsed = self._origin.join(url)
-        except (httpx.InvalidURL, TypeError) as exc:
-            raise InvalidResponseError(
-                f"next-page link {url!r} is not a URL ({exc})", stream=stream, url=current_url
-            ) from None
+        port equal the configured base's: checked on every URL before it is sent."""
+        parsed = self._parse_link(url, stream=stream, current_url=current_url)
         if _origin_key(parsed) != _origin_key(self._origin):
             raise ForeignHostError(
-                f"the response's next-page link points at {_without_userinfo(parsed)}, not at the configured base "
-                f"{self._origin}; refusing to follow it (no request, no credentials sent there)",
+                f"refusing to send a request to {_without_userinfo(parsed)}, not the configured base "
+                f"{self._origin} (no request, no credentials sent there)",
                 stream=stream,
                 url=current_url,
             )
         return parsed
+
+    def follow_link(self, link: str, *, stream: str, path: str, current_url: str) -> str:
+        """The URL a next-page ``link`` stands for on the configured base: the link's path and query, with the
+        base's scheme, host, port (and path prefix).
+
+        Zendesk writes its links with the account's canonical host (``{subdomain}.zendesk.com``), which is not the
+        configured base when requests go through a proxy or a host-mapped domain; the host is therefore never
+        used, so nothing is ever sent to it. The path must be the export being paged (``path``, with or without
+        ``.json``, under the base's prefix when the link is on the base's own origin): anything else raises
+        ``ForeignHostError`` naming the link.
+        """
+        parsed = self._parse_link(link, stream=stream, current_url=current_url)
+        prefix = self._origin.path.rstrip("/")
+        link_path = parsed.path
+        if prefix and _origin_key(parsed) == _origin_key(self._origin) and link_path.startswith(prefix + "/"):
+            link_path = link_path[len(prefix) :]
+        if link_path.removesuffix(".json") != path.removesuffix(".json"):
+            raise ForeignHostError(
+                f"the response's next-page link {_without_userinfo(parsed)} leads outside the export being paged "
+                f"({path}); refusing to follow it (no request, no credentials sent there)",
+                stream=stream,
+                url=current_url,
+            )
+        return str(self._origin.copy_with(path=prefix + link_path, query=parsed.query or None))
+
+    def _parse_link(self, url: str, *, stream: str, current_url: str) -> httpx.URL:
+        try:
+            return self._origin.join(url)
+        except (httpx.InvalidURL, TypeError) as exc:
+            raise InvalidResponseError(
+                f"next-page link {url!r} is not a URL ({exc})", stream=stream, url=current_url
+            ) from None
 
     def get(self, request: PageRequest, page_size: PageSize | None = None) -> tuple[dict[str, msgspec.Raw], str]:
         """GET one page and return its JSON object (each value's text, unparsed) and the URL sent. Retries

@@ -8,7 +8,10 @@ A paginator turns a response into a ``Step``: the next request's parameters (``N
 the resume point after this page, and whether this is the stream's end. It never sends anything itself, and it
 builds the next request from the response's fields and the catalogue's path rather than following the
 ``next_page`` URL verbatim (the reference's own samples point ``next_page`` at the wrong export); the link is
-still checked against the configured host first, so a foreign link fails before anything is sent anywhere.
+still checked first: it may name another host (Zendesk's canonical one, behind a proxy), never another path, so
+a link outside the export fails before anything is sent anywhere. Cursors are sent exactly as received: a
+cursor read from a link is percent-decoded once (a literal ``+`` stays a ``+``: cursors hold no spaces), and
+httpx percent-encodes it once again.
 
 Zendesk refuses a ``start_time`` within the last minute (it does not serve that minute yet), so every
 ``start_time`` sent is at most ``now − 60`` s.
@@ -19,14 +22,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import unquote, urlsplit
 
 from zd_pipeline.catalogue import Pagination, Stream
 from zd_pipeline.checkpoint import ResumePoint
 
 LAG_SECONDS = 60
 Params = dict[str, str | int]
-LinkCheck = Callable[[str], object]  # raises ForeignHostError / InvalidResponseError for a bad next-page link
+LinkCheck = Callable[[str], str]  # the link on the configured base; raises ForeignHostError / InvalidResponseError
 
 
 class PageShapeError(ValueError):
@@ -68,6 +71,15 @@ def _flag(body: dict[str, Any], name: str) -> bool:
     return value
 
 
+def _end_of_stream(body: dict[str, Any], served: int, page_size: int | None) -> bool:
+    """``end_of_stream`` when the page carries it, else whether it is short: fewer records than ``page_size``."""
+    if body.get("end_of_stream") is not None:
+        return _flag(body, "end_of_stream")
+    count = _optional_int(body, "count")
+    count = served if count is None else count
+    return count == 0 or (page_size is not None and count < page_size)
+
+
 def _optional_int(body: dict[str, Any], name: str) -> int | None:
     value = body.get(name)
     if value is None:
@@ -96,7 +108,10 @@ class TimePaginator:
 
     - The next ``start_time`` is ``end_time``, so records of that second repeat (``BoundaryDeduper`` drops them).
     - Pages may exceed ``per_page``: the server completes the group of records sharing the last second.
-    - The export ends on ``end_of_stream``, not on an empty page.
+    - The export ends on ``end_of_stream``. Zendesk's schema of the ticket metric events export has no such field:
+      a page without it ends the export when it holds fewer records than the ``per_page`` sent (``count``, else
+      the records served; none at all included), the end its reference describes. A page carrying
+      ``end_of_stream`` is believed, whatever its size.
     - A page whose ``end_time`` equals its own ``start_time`` is one whole same-second group (larger than
       ``per_page``). Asking again from ``end_time`` returns the same page forever, so the next page starts at
       ``end_time + 1``. Nothing is skipped: a page always runs on until the group sharing its last second is
@@ -117,9 +132,11 @@ class TimePaginator:
     def first_params(self, start: ResumePoint, now: float) -> Params:
         return _first_params(self.stream, start, now, accepts_cursor=False, kind="time-based")
 
-    def advance(self, body: dict[str, Any], sent: Params, now: float, check_link: LinkCheck) -> Step:
+    def advance(
+        self, body: dict[str, Any], sent: Params, now: float, check_link: LinkCheck, served: int, page_size: int | None
+    ) -> Step:
         sent_start = int(sent["start_time"])
-        end_of_stream = _flag(body, "end_of_stream")
+        end_of_stream = _end_of_stream(body, served, page_size)
         end_time = _optional_int(body, "end_time")
         next_page = _optional_str(body, "next_page")
         if next_page is not None:
@@ -162,7 +179,9 @@ class CursorPaginator:
     def first_params(self, start: ResumePoint, now: float) -> Params:
         return _first_params(self.stream, start, now, accepts_cursor=True, kind="cursor-based")
 
-    def advance(self, body: dict[str, Any], sent: Params, now: float, check_link: LinkCheck) -> Step:
+    def advance(
+        self, body: dict[str, Any], sent: Params, now: float, check_link: LinkCheck, served: int, page_size: int | None
+    ) -> Step:
         end_of_stream = _flag(body, "end_of_stream")
         after_cursor = _optional_str(body, "after_cursor")
         after_url = _optional_str(body, "after_url")
@@ -204,15 +223,16 @@ class RoutingPaginator:
     def first_params(self, start: ResumePoint, now: float) -> Params:
         return _first_params(self.stream, start, now, accepts_cursor=True, kind="routing")
 
-    def advance(self, body: dict[str, Any], sent: Params, now: float, check_link: LinkCheck) -> Step:
+    def advance(
+        self, body: dict[str, Any], sent: Params, now: float, check_link: LinkCheck, served: int, page_size: int | None
+    ) -> Step:
         count = _optional_int(body, "count")
         if count is None:
             raise PageShapeError("field 'count' is missing")
         next_page = _optional_str(body, "next_page")
         cursor = None
         if next_page is not None:
-            check_link(next_page)
-            cursor = (parse_qs(urlsplit(next_page).query).get("cursor") or [None])[0]
+            cursor = _query_value(urlsplit(check_link(next_page)).query, "cursor")
         if count == 0:
             return Step(None, _resume_from(cursor, sent), True)
         if cursor is None:
@@ -220,6 +240,17 @@ class RoutingPaginator:
         if cursor == sent.get("cursor"):
             raise PageShapeError("next_page's cursor equals the cursor just sent: the export would never advance")
         return Step({**_base_params(self.stream), "cursor": cursor}, ResumePoint(cursor=cursor), False)
+
+
+def _query_value(query: str, name: str) -> str | None:
+    """The last ``name`` parameter of ``query``, percent-decoded once; ``+`` is kept (``parse_qs`` would make it a
+    space and mangle a base64 cursor)."""
+    value = None
+    for pair in query.split("&"):
+        key, _, raw = pair.partition("=")
+        if unquote(key) == name:
+            value = unquote(raw)
+    return value or None
 
 
 def _resume_from(cursor: str | None, sent: Params) -> ResumePoint:

@@ -9,10 +9,12 @@ answered only to loopback clients (403 otherwise).
 * ``GET  /_sim/requests``                      the request log as a list of [time, method, path, query, status]
 * ``POST /_sim/faults``                        body ``{"spec": "500=0.1,..."}`` (empty or null clears)
 * ``POST /_sim/maintenance``                   body = :meth:`Simulator.start_maintenance` kwargs
+* ``POST /_sim/options``                       body = :meth:`Simulator.set_export_options` kwargs
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -98,6 +100,11 @@ class AdminApi:
             except (TypeError, ValueError) as exc:
                 raise ApiError(400, "InvalidValue", str(exc)) from None
             return {"start": window.start, "end": window.end}
+        if method == "POST" and parts == ["options"]:
+            try:
+                return dataclasses.asdict(sim.set_export_options(**(self._json(body) or {})))
+            except (TypeError, ValueError) as exc:
+                raise ApiError(400, "InvalidValue", str(exc)) from None
         raise ApiError(404, "InvalidEndpoint", "Not found")
 
     def truth(self, stream: str, query: dict[str, list[str]]) -> Any:

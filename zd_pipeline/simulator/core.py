@@ -6,6 +6,7 @@ server thread and a test thread can use it at once.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import hashlib
 import threading
@@ -18,7 +19,7 @@ import orjson
 from zd_pipeline.catalogue import STREAMS, Pagination, get_stream
 from zd_pipeline.clock import Clock, SystemClock
 from zd_pipeline.simulator.auth import Credentials
-from zd_pipeline.simulator.exports import export_body, items_json
+from zd_pipeline.simulator.exports import ExportOptions, export_body, items_json
 from zd_pipeline.simulator.faults import FaultInjector, FaultSpec, Maintenance, RateLimiter, as_fault_spec
 from zd_pipeline.simulator.mutations import Mutator
 from zd_pipeline.simulator.paging import PageRequest, horizon
@@ -71,6 +72,7 @@ class Simulator:
         self.rate_limiter = RateLimiter(rate_limit, self.clock)
         self.fault_injector = FaultInjector(self.seed, as_fault_spec(faults))
         self.maintenance: Maintenance | None = None
+        self.export_options = ExportOptions()
         self._lock = threading.RLock()
         self._world = build_world(self.seed, self.scale, self.window)
         self._mutator = Mutator(self._world, self.seed)
@@ -106,6 +108,11 @@ class Simulator:
             return None
         return window.status, window.headers(now)
 
+    def set_export_options(self, **changes: Any) -> ExportOptions:
+        """Change how envelopes look (see :class:`~zd_pipeline.simulator.exports.ExportOptions`); the rest stays."""
+        self.export_options = dataclasses.replace(self.export_options, **changes)
+        return self.export_options
+
     # --- data ---------------------------------------------------------------------------------------------------
 
     def store(self, stream_name: str) -> StreamStore:
@@ -115,9 +122,13 @@ class Simulator:
         self, stream_name: str, pagination: Pagination, req: PageRequest, base_url: str, path: str, per_page_given: bool
     ) -> bytes:
         """One export page body, as of the clock's now (the one-minute lag applied)."""
+        options = self.export_options
+        if options.canonical_host is not None:
+            base_url = f"https://{options.canonical_host}"
         with self._lock:
             limit = horizon(self.clock.now())
-            return export_body(self.store(stream_name), pagination, req, limit, base_url, path, per_page_given)
+            store = self.store(stream_name)
+            return export_body(store, pagination, req, limit, base_url, path, per_page_given, options)
 
     def _truth_positions(self, stream_name: str, start: int | None, end: int | None) -> tuple[StreamStore, list]:
         store = self.store(stream_name)

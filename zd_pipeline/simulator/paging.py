@@ -10,8 +10,10 @@ Facts taken from ``../shared/zendesk-api/`` (NOTES.md wins):
   repeat. A page that is one same-second group has ``end_time == start_time``. An empty page keeps
   ``end_time = start_time`` (assumption). ``end_of_stream`` is true when nothing servable is left after the page.
 * Cursor-based (tickets, users): ``start_time`` once, then ``cursor`` (base64 of ``"{ts}.0||{id}|"``, the shape of
-  Zendesk's cursors); exactly ``per_page`` items, no group run-over; ``after_cursor`` always set so an export can
-  resume later; ``before_cursor`` set on pages reached by cursor.
+  Zendesk's cursors; URL-safe by default, or with ``+``, ``/`` and ``=`` in the ``standard`` style, which real
+  cursors may hold; a mark after the last ``|`` tells apart two cursors of one position); exactly ``per_page``
+  items, no group run-over; ``after_cursor`` always set so an export can resume later; ``before_cursor`` set on
+  pages reached by cursor.
 * Routing: ``start_time`` once, then ``next_page`` with ``cursor``; up to 3000 items, ``per_page`` ignored, no
   ``end_of_stream``: the export ends at a page with ``count`` 0 (whose ``next_page`` resumes later).
 """
@@ -55,19 +57,43 @@ class PageRequest:
     per_page: int
     includes: tuple[str, ...]
     exclude_deleted: bool
+    cursor_mark: str = ""
 
 
-def encode_cursor(ts: int, record_id: Any) -> str:
-    return base64.urlsafe_b64encode(f"{ts}.0||{record_id}|".encode()).decode()
+# Bytes whose base64 is "+/+/": a standard-style cursor always holds both characters a careless client mangles.
+_STANDARD_PREFIX = b"\xfb\xff\xbf"
+
+
+def encode_cursor(ts: int, record_id: Any, *, style: str = "urlsafe", mark: str = "") -> str:
+    """A cursor for the position after ``(ts, record_id)``; ``standard`` style holds ``+``, ``/`` and ``=``."""
+    payload = f"{ts}.0||{record_id}|{mark}".encode()
+    if style != "standard":
+        return base64.urlsafe_b64encode(payload).decode()
+    raw = _STANDARD_PREFIX + payload
+    raw += b"~" * (1 if len(raw) % 3 == 0 else 0)  # never a multiple of 3 bytes: the text ends in padding
+    return base64.b64encode(raw).decode()
 
 
 def decode_cursor(stream: Stream, cursor: str) -> tuple[int, Any]:
+    return _decode(stream, cursor)[:2]
+
+
+def cursor_mark(stream: Stream, cursor: str) -> str:
+    return _decode(stream, cursor)[2]
+
+
+def _decode(stream: Stream, cursor: str) -> tuple[int, Any, str]:
     try:
-        ts_part, _, id_part, _ = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+        raw = base64.b64decode(cursor.translate(_URLSAFE).encode(), validate=True)
+        raw = raw.removeprefix(_STANDARD_PREFIX)
+        ts_part, _, id_part, mark = raw.decode().split("|")
         record_id: Any = int(id_part) if stream.id_type == "BIGINT" else id_part
-        return int(float(ts_part)), record_id
+        return int(float(ts_part)), record_id, mark.rstrip("~")
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise ApiError(400, "InvalidPaginationParameter", f"cursor {cursor[:64]!r} is not a valid cursor") from None
+
+
+_URLSAFE = str.maketrans("-_", "+/")
 
 
 def _one(query: dict[str, list[str]], name: str) -> str | None:
@@ -86,9 +112,10 @@ def parse_request(stream: Stream, pagination: Pagination, query: dict[str, list[
         if per_page > MAX_PER_PAGE:
             raise invalid(f"per_page must be less than or equal to {MAX_PER_PAGE}, got {per_page}")
     raw_cursor = _one(query, "cursor")
-    cursor = None
+    cursor, mark = None, ""
     if raw_cursor and pagination in (Pagination.CURSOR, Pagination.ROUTING):
-        cursor = decode_cursor(stream, raw_cursor)
+        *position, mark = _decode(stream, raw_cursor)
+        cursor = (position[0], position[1])
     start_time = None
     if cursor is None:
         raw_start = _one(query, "start_time")
@@ -102,7 +129,7 @@ def parse_request(stream: Stream, pagination: Pagination, query: dict[str, list[
             raise invalid("Too recent start_time. Use a start_time older than 1 minute")
     includes = tuple(x for part in query.get("include", []) for x in part.split(",") if x)
     exclude_deleted = (_one(query, "exclude_deleted") or "").lower() == "true"
-    return PageRequest(start_time, cursor, per_page, includes, exclude_deleted)
+    return PageRequest(start_time, cursor, per_page, includes, exclude_deleted, mark)
 
 
 def horizon(now: float) -> int:

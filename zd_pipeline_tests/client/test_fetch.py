@@ -190,6 +190,42 @@ def test_same_origin_means_scheme_host_and_port(link: str) -> None:
     assert fetcher.check_same_origin("/api/v2/x", stream="organizations", current_url="u").host == "acme.zendesk.com"
 
 
+@pytest.mark.parametrize(
+    ("base", "link", "followed"),
+    [
+        (
+            ORIGIN,
+            "https://other.example/api/v2/incremental/organizations.json?start_time=9",
+            f"{ORIGIN}{PATH}?start_time=9",
+        ),
+        ("http://127.0.0.1:81/zd", f"{ORIGIN}{PATH}?cursor=a%2Bb", f"http://127.0.0.1:81/zd{PATH}?cursor=a%2Bb"),
+        ("http://127.0.0.1:81/zd", f"http://127.0.0.1:81/zd{PATH[:-5]}?x=1", f"http://127.0.0.1:81/zd{PATH[:-5]}?x=1"),
+        (ORIGIN, f"{PATH}?start_time=9", f"{ORIGIN}{PATH}?start_time=9"),
+    ],
+)
+def test_a_link_is_followed_by_its_path_and_query_on_the_configured_base(base, link, followed) -> None:
+    clock, stats = ManualClock(0.0), ClientStats()
+    cfg = ClientConfig(base_url=base, auth=ApiTokenAuth("a@example.com", TOKEN))
+    fetcher = Fetcher(cfg, clock, stats, transport=httpx.MockTransport(_script(httpx.Response(500))[0]))
+    assert fetcher.follow_link(link, stream="organizations", path=PATH, current_url="u") == followed
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "https://acme.zendesk.com/api/v2/users/me.json",
+        "https://evil.example/api/v2/incremental/tickets.json?start_time=9",
+        "/api/v2/incremental/organizations.json/../../../users.json",
+        "https://acme.zendesk.com/other/api/v2/incremental/organizations.json",
+    ],
+)
+def test_a_link_outside_the_export_is_refused_naming_it(link: str) -> None:
+    fetcher, _, _ = _fetcher(_script(httpx.Response(200, json=OK))[0])
+    with pytest.raises(ForeignHostError, match="leads outside the export being paged") as caught:
+        fetcher.follow_link(link, stream="organizations", path=PATH, current_url="u")
+    assert PATH in str(caught.value) and TOKEN not in str(caught.value)
+
+
 def test_a_read_response_is_freed_by_reference_counting_alone() -> None:
     """httpx 0.28 binds a response's stream back to the response; the fetcher breaks that cycle, so a page's body
     is freed as soon as the page is dropped, not at the next cyclic collection (without ``_unbound`` the response

@@ -188,6 +188,41 @@ def test_stepping_into_the_last_minute_ends_the_iteration_resumable() -> None:
     assert pages[-1].resume == ResumePoint(start_time=NOW - 59)
 
 
+def _without_end_of_stream(page: dict) -> dict:
+    return {key: value for key, value in page.items() if key != "end_of_stream"}
+
+
+def test_a_time_export_without_end_of_stream_ends_at_a_short_page() -> None:
+    """Zendesk's schema of the metric events export has no ``end_of_stream``: full pages go on, a short one ends."""
+    handler, seen = _replay(
+        [
+            _without_end_of_stream(_time_page([_event(1, 100), _event(2, 101)], 101, False)),
+            _without_end_of_stream(_time_page([_event(3, 102), _event(4, 102), _event(5, 102)], 102, False)),
+            _without_end_of_stream(_time_page([_event(6, 110)], 110, False)),
+        ]
+    )
+    with _client(handler, per_page=2) as client:
+        pages = list(client.iter_pages(TICKET_EVENTS, ResumePoint(start_time=50)))
+    assert len(seen) == 3 and [p.end_of_stream for p in pages] == [False, False, True]
+    assert pages[-1].resume == ResumePoint(start_time=110)
+    assert sum(len(p.records) for p in pages) == 6
+
+
+def test_a_time_export_without_end_of_stream_or_count_ends_at_an_empty_page() -> None:
+    full = {"ticket_events": [_event(1, 100), _event(2, 101)], "end_time": 101}
+    handler, seen = _replay([full, {"ticket_events": [], "end_time": 101}])
+    with _client(handler, per_page=2) as client:
+        pages = list(client.iter_pages(TICKET_EVENTS, ResumePoint(start_time=50)))
+    assert len(seen) == 2 and pages[-1].end_of_stream and pages[-1].resume == ResumePoint(start_time=101)
+
+
+def test_end_of_stream_is_believed_where_a_page_carries_it() -> None:
+    handler, seen = _replay([_time_page([_event(1, 100)], 100, False), _time_page([_event(2, 120)], 120, True)])
+    with _client(handler, per_page=2) as client:
+        pages = list(client.iter_pages(TICKET_EVENTS, ResumePoint(start_time=50)))
+    assert len(seen) == 2 and [p.end_of_stream for p in pages] == [False, True]
+
+
 def test_start_at_or_after_end_time_sends_nothing() -> None:
     handler, seen = _replay([])
     with _client(handler) as client:
@@ -201,7 +236,7 @@ def test_start_at_or_after_end_time_sends_nothing() -> None:
         ({"count": 0, "end_time": 1, "end_of_stream": True}, "response key 'ticket_events'"),
         (_time_page([{"ticket_id": 1, "timestamp": 5}], 5, True), "no usable 'id'"),
         (_time_page([{"id": 1, "ticket_id": 1}], 5, True), "'timestamp'"),
-        ({"ticket_events": [], "end_time": 5}, "end_of_stream"),
+        ({"ticket_events": [], "end_time": 5, "end_of_stream": "no"}, "end_of_stream"),
         (_time_page([_event(1, 40)], 40, False), "before the page's start_time"),
     ],
 )

@@ -5,6 +5,8 @@ The client runs on the simulator's clock (``shared_clock``), so minutes of maint
 simulator's request log shows nothing was sent before a wait expired; the tables equal the truth afterwards.
 """
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from zd_pipeline import cli
@@ -14,6 +16,12 @@ from zd_pipeline_tests.pipeline.truth import assert_matches_truth
 
 STREAMS = ["organizations", "users"]
 FOREVER = 2**40
+
+
+@pytest.fixture
+def start_date() -> str:
+    """A week: enough pages for every case, a quarter of the partitions' bookkeeping of the package's month."""
+    return (datetime.now(UTC).date() - timedelta(days=7)).isoformat()
 
 
 def _sync(capsys) -> tuple[int, str]:
