@@ -8,6 +8,9 @@ The pinned environment interface (README, demo and tests use exactly these names
 ``ZENDESK_EMAIL``              agent email for API-token auth (``{email}/token``)
 ``ZENDESK_API_TOKEN``          API token (secret)
 ``ZENDESK_OAUTH_TOKEN``        or an OAuth bearer token (secret)
+``ZENDESK_OAUTH_CLIENT_ID``    with the next two: expiring OAuth tokens, refreshed by the sync (kept in memory only)
+``ZENDESK_OAUTH_CLIENT_SECRET`` the OAuth client's secret (secret)
+``ZENDESK_OAUTH_REFRESH_TOKEN`` a refresh token of that client (secret; Zendesk revokes it once used)
 ``ZENDESK_REQUESTS_PER_MINUTE`` per-endpoint budget: 10 (default), 30 with High Volume, 0 = no own throttle
 ``ZENDESK_MAX_WAIT_MINUTES``   minutes one request may wait for Zendesk (``Retry-After``, back-off), default 15
 ``ZD_DUCKDB_PATH``             the file users query, default ``data/<ZD_SCHEMA>.duckdb`` (``data/zendesk.duckdb``)
@@ -41,6 +44,10 @@ ENV_SUBDOMAIN = "ZENDESK_SUBDOMAIN"
 ENV_EMAIL = "ZENDESK_EMAIL"
 ENV_API_TOKEN = "ZENDESK_API_TOKEN"
 ENV_OAUTH_TOKEN = "ZENDESK_OAUTH_TOKEN"
+ENV_OAUTH_CLIENT_ID = "ZENDESK_OAUTH_CLIENT_ID"
+ENV_OAUTH_CLIENT_SECRET = "ZENDESK_OAUTH_CLIENT_SECRET"
+ENV_OAUTH_REFRESH_TOKEN = "ZENDESK_OAUTH_REFRESH_TOKEN"
+OAUTH_REFRESH_VARIABLES = (ENV_OAUTH_CLIENT_ID, ENV_OAUTH_CLIENT_SECRET, ENV_OAUTH_REFRESH_TOKEN)
 ENV_REQUESTS_PER_MINUTE = "ZENDESK_REQUESTS_PER_MINUTE"
 ENV_MAX_WAIT_MINUTES = "ZENDESK_MAX_WAIT_MINUTES"
 ENV_DUCKDB_PATH = "ZD_DUCKDB_PATH"
@@ -88,6 +95,9 @@ class Settings:
     email: str | None = None
     api_token: str | None = field(default=None, repr=False)
     oauth_token: str | None = field(default=None, repr=False)
+    oauth_client_id: str | None = None
+    oauth_client_secret: str | None = field(default=None, repr=False)
+    oauth_refresh_token: str | None = field(default=None, repr=False)
     requests_per_minute: int = DEFAULT_REQUESTS_PER_MINUTE
     max_wait_minutes: float = DEFAULT_MAX_WAIT_MINUTES
     duckdb_path: Path = DEFAULT_DUCKDB_PATH
@@ -113,6 +123,9 @@ class Settings:
             email=get(ENV_EMAIL),
             api_token=get(ENV_API_TOKEN),
             oauth_token=get(ENV_OAUTH_TOKEN),
+            oauth_client_id=get(ENV_OAUTH_CLIENT_ID),
+            oauth_client_secret=get(ENV_OAUTH_CLIENT_SECRET),
+            oauth_refresh_token=get(ENV_OAUTH_REFRESH_TOKEN),
             requests_per_minute=parse_requests_per_minute(get(ENV_REQUESTS_PER_MINUTE)),
             max_wait_minutes=parse_max_wait_minutes(get(ENV_MAX_WAIT_MINUTES)),
             duckdb_path=Path(get(ENV_DUCKDB_PATH) or DATA_FOLDER / f"{schema}.duckdb"),
@@ -141,14 +154,22 @@ def check_for_sync(settings: Settings) -> None:
     if settings.base_url is not None:
         _check_base_url(settings.base_url)
     located = settings.base_url is not None or settings.subdomain is not None
+    refresh = [settings.oauth_client_id, settings.oauth_client_secret, settings.oauth_refresh_token]
+    if any(refresh) and not all(refresh):
+        missing = [name for name, value in zip(OAUTH_REFRESH_VARIABLES, refresh, strict=True) if not value]
+        raise SettingsError(
+            f"expiring OAuth tokens need all of {', '.join(OAUTH_REFRESH_VARIABLES)}: set {', '.join(missing)} "
+            f"(from the OAuth client in Admin Center > Apps and integrations > APIs > OAuth clients)"
+        )
     api_token = settings.email is not None and settings.api_token is not None
-    has_credentials = api_token or settings.oauth_token is not None
+    has_credentials = api_token or settings.oauth_token is not None or all(refresh)
     if located and not has_credentials:
         raise SettingsError(
             f"no Zendesk credentials: set {ENV_EMAIL} and {ENV_API_TOKEN} (an API token from Admin Center > Apps "
-            f"and integrations > Zendesk API), or {ENV_OAUTH_TOKEN}"
+            f"and integrations > Zendesk API), or {ENV_OAUTH_TOKEN}, or {', '.join(OAUTH_REFRESH_VARIABLES)}"
         )
-    if settings.email is not None and settings.oauth_token is None and "@" not in settings.email:
+    uses_oauth = settings.oauth_token is not None or all(refresh)
+    if settings.email is not None and not uses_oauth and "@" not in settings.email:
         raise SettingsError(f"{ENV_EMAIL}={settings.email!r} is not an email address: use the agent's login email")
     check_duckdb_path(settings.duckdb_path)
 

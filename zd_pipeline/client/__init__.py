@@ -9,7 +9,7 @@ Knows nothing of Dagster or DuckDB. Typical use::
 """
 
 from zd_pipeline.client.client import Page, ZendeskClient
-from zd_pipeline.client.config import ApiTokenAuth, ClientConfig, OAuthAuth
+from zd_pipeline.client.config import ApiTokenAuth, ClientConfig, OAuthAuth, OAuthRefreshAuth
 from zd_pipeline.client.errors import (
     AuthenticationError,
     BadRequestError,
@@ -32,6 +32,7 @@ __all__ = [
     "InvalidResponseError",
     "NotFoundError",
     "OAuthAuth",
+    "OAuthRefreshAuth",
     "Page",
     "PermissionDeniedError",
     "RetriesExhaustedError",

@@ -49,7 +49,28 @@ class OAuthAuth:
         return f"Bearer {self.token}"
 
 
-Auth = ApiTokenAuth | OAuthAuth
+@dataclass(frozen=True)
+class OAuthRefreshAuth:
+    """OAuth with expiring access tokens: ``client_id``, ``client_secret`` and a ``refresh_token`` get new ones
+    (see :mod:`zd_pipeline.client.oauth`); ``access_token``, if given, is used until it is refused or replaced."""
+
+    client_id: str
+    client_secret: str = field(repr=False)
+    refresh_token: str = field(repr=False)
+    access_token: str | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        for name, variable in (
+            ("client_id", "ZENDESK_OAUTH_CLIENT_ID"),
+            ("client_secret", "ZENDESK_OAUTH_CLIENT_SECRET"),
+            ("refresh_token", "ZENDESK_OAUTH_REFRESH_TOKEN"),
+        ):
+            value = getattr(self, name)
+            if not isinstance(value, str) or not value.strip():
+                raise ValueError(f"OAuthRefreshAuth.{name} is empty: set {variable}")
+
+
+Auth = ApiTokenAuth | OAuthAuth | OAuthRefreshAuth
 
 
 @dataclass(frozen=True)
@@ -95,8 +116,11 @@ class ClientConfig:
                 f"ClientConfig.subdomain={self.subdomain!r} is not a Zendesk subdomain: give only the first label, "
                 "e.g. 'acme' for https://acme.zendesk.com"
             )
-        if not isinstance(self.auth, ApiTokenAuth | OAuthAuth):
-            raise ValueError("ClientConfig.auth must be ApiTokenAuth(email, token) or OAuthAuth(token)")
+        if not isinstance(self.auth, ApiTokenAuth | OAuthAuth | OAuthRefreshAuth):
+            raise ValueError(
+                "ClientConfig.auth must be ApiTokenAuth(email, token), OAuthAuth(token) or "
+                "OAuthRefreshAuth(client_id, client_secret, refresh_token)"
+            )
         per_page = self.per_page
         if isinstance(per_page, bool) or not isinstance(per_page, int) or not 1 <= per_page <= MAX_PER_PAGE:
             raise ValueError(

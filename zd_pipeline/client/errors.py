@@ -57,17 +57,19 @@ class RetriesExhaustedError(ZendeskError):
 # --- classifying a response -------------------------------------------------------------------------------
 
 
-def error_for_response(response: httpx.Response, stream: str, url: str) -> ZendeskError:
-    """The error a non-200, non-429, non-5xx response stands for; its message names the fix."""
+def error_for_response(
+    response: httpx.Response, stream: str, url: str, credentials_fix: str | None = None
+) -> ZendeskError:
+    """The error a non-200, non-429, non-5xx response stands for; its message names the fix (for a 401,
+    ``credentials_fix``: what to check for the kind of credentials sent)."""
     status = response.status_code
     detail = _zendesk_error_text(response)
     if status == 401:
-        return AuthenticationError(
-            f"401 Unauthorized ({detail}): Zendesk rejected the credentials; check ZENDESK_EMAIL with "
-            "ZENDESK_API_TOKEN (API-token access must be enabled in Admin Center) or ZENDESK_OAUTH_TOKEN",
-            stream=stream,
-            url=url,
+        fix = credentials_fix or (
+            "Zendesk rejected the credentials; check ZENDESK_EMAIL with ZENDESK_API_TOKEN (API-token access must be "
+            "enabled in Admin Center) or ZENDESK_OAUTH_TOKEN"
         )
+        return AuthenticationError(f"401 Unauthorized ({detail}): {fix}", stream=stream, url=url)
     if status == 403:
         return PermissionDeniedError(
             f"403 Forbidden ({detail}): these credentials may not read this export; incremental exports need an "

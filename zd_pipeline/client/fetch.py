@@ -32,6 +32,7 @@ import orjson
 
 from zd_pipeline.client.config import ClientConfig
 from zd_pipeline.client.errors import (
+    AuthenticationError,
     ForeignHostError,
     InvalidResponseError,
     RetriesExhaustedError,
@@ -39,6 +40,7 @@ from zd_pipeline.client.errors import (
     html_title,
     snippet,
 )
+from zd_pipeline.client.oauth import Authorizer, RefreshError
 from zd_pipeline.client.retry_after import retry_after_seconds
 from zd_pipeline.client.stats import ClientStats
 from zd_pipeline.client.throttle import SlidingWindowThrottle
@@ -121,14 +123,13 @@ class Fetcher:
         self._rng = rng or random.Random()
         self._throttle = SlidingWindowThrottle(config.requests_per_minute, clock)
         self._origin = httpx.URL(config.origin)
-        assert config.auth is not None  # validated by ClientConfig
-        self._authorization = config.auth.header()
         self._http = httpx.Client(
             transport=transport,
             timeout=httpx.Timeout(config.timeout),
             follow_redirects=False,
             headers={"User-Agent": config.user_agent, "Accept": "application/json"},
         )
+        self._auth = Authorizer(config.auth, self._origin, self._http, clock)
 
     def close(self) -> None:
         self._http.close()
@@ -272,7 +273,11 @@ class Fetcher:
 
     def _send_once(self, url: str, stream: str) -> dict[str, msgspec.Raw]:
         try:
-            response = _unbound(self._http.get(url, headers={"Authorization": self._authorization}))
+            response = self._authorized_get(url)
+        except RefreshError as exc:
+            if exc.permanent:
+                raise AuthenticationError(str(exc), stream=stream, url=url) from None
+            raise _Transient(f"OAuth token refresh: {exc}") from None
         except httpx.TimeoutException as exc:
             self._stats.add(stream, "timeouts")
             raise _Transient(f"timed out after {self._config.timeout}s ({type(exc).__name__})", timeout=True) from None
@@ -288,7 +293,16 @@ class Fetcher:
             raise _Transient("429 Too Many Requests", retry_after=self._retry_after(response), rate_limited=True)
         if status >= 500:
             raise _Transient(f"HTTP {status} from Zendesk", retry_after=self._retry_after(response))
-        raise error_for_response(response, stream, url)
+        raise error_for_response(response, stream, url, credentials_fix=self._auth.fix)
+
+    def _authorized_get(self, url: str) -> httpx.Response:
+        """GET with the current credentials; an expiring OAuth token refused with 401 is refreshed and sent once
+        more (see :mod:`oauth`)."""
+        sent = self._auth.header()
+        response = _unbound(self._http.get(url, headers={"Authorization": sent}))
+        if response.status_code == 401 and self._auth.refreshing:
+            response = _unbound(self._http.get(url, headers={"Authorization": self._auth.after_unauthorized(sent)}))
+        return response
 
     def _retry_after(self, response: httpx.Response) -> float | None:
         return retry_after_seconds(response.headers.get_list("retry-after"), self._clock.now())

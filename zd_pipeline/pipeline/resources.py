@@ -24,7 +24,7 @@ import dagster as dg
 from pydantic import Field
 
 from zd_pipeline import settings as cfg
-from zd_pipeline.client import ApiTokenAuth, ClientConfig, OAuthAuth, ZendeskClient
+from zd_pipeline.client import ApiTokenAuth, ClientConfig, OAuthAuth, OAuthRefreshAuth, ZendeskClient
 from zd_pipeline.clock import Clock, SystemClock
 from zd_pipeline.warehouse import Warehouse
 
@@ -35,7 +35,9 @@ class ZendeskResource(dg.ConfigurableResource):
     """One Zendesk account: where it is, how to authenticate, and how hard we may call it.
 
     Exactly one of ``base_url`` (the simulator, a proxy) or ``subdomain`` (``https://{subdomain}.zendesk.com``);
-    ``email`` + ``api_token`` for API-token auth, or ``oauth_token``.
+    ``email`` + ``api_token`` for API-token auth, or ``oauth_token``, or ``oauth_client_id`` +
+    ``oauth_client_secret`` + ``oauth_refresh_token`` for expiring OAuth tokens (with ``oauth_token`` as the first
+    access token, if set).
     """
 
     base_url: str | None = None
@@ -43,6 +45,9 @@ class ZendeskResource(dg.ConfigurableResource):
     email: str | None = None
     api_token: str | None = Field(default=None, repr=False, description="Secret: bind with EnvVar.")
     oauth_token: str | None = Field(default=None, repr=False, description="Secret: bind with EnvVar.")
+    oauth_client_id: str | None = Field(default=None, repr=False, description="Bind with EnvVar.")
+    oauth_client_secret: str | None = Field(default=None, repr=False, description="Secret: bind with EnvVar.")
+    oauth_refresh_token: str | None = Field(default=None, repr=False, description="Secret: bind with EnvVar.")
     per_page: int = 1000
     requests_per_minute: int | None = Field(
         default=None,
@@ -63,11 +68,14 @@ class ZendeskResource(dg.ConfigurableResource):
             if not located:
                 account = _account(settings, _resolved_secrets(settings).__getitem__)
             elif not _has_credentials(account):
-                email, token, oauth = account["email"] or settings.email, settings.api_token, settings.oauth_token
-                account |= {"email": email, "api_token": token, "oauth_token": oauth}
+                secrets = dict(zip(_ACCOUNT_FIELDS[2:], _resolved_secrets(settings).values(), strict=True))
+                account |= {**secrets, "email": account["email"] or settings.email}
             rate = settings.requests_per_minute if rate is None else rate
-        if account.get("oauth_token"):
-            auth: ApiTokenAuth | OAuthAuth = OAuthAuth(account["oauth_token"])
+        auth: ApiTokenAuth | OAuthAuth | OAuthRefreshAuth
+        if all(account.get(name) for name in _REFRESH_FIELDS):
+            auth = OAuthRefreshAuth(*(account[name] for name in _REFRESH_FIELDS), account.get("oauth_token"))
+        elif account.get("oauth_token"):
+            auth = OAuthAuth(account["oauth_token"])
         elif _has_credentials(account):
             auth = ApiTokenAuth(account["email"], account["api_token"])
         else:
@@ -118,11 +126,13 @@ def zendesk_resource_from_env(env: Mapping[str, str]) -> ZendeskResource:
     return ZendeskResource(**_account(settings, dg.EnvVar), requests_per_minute=settings.requests_per_minute)
 
 
-_ACCOUNT_FIELDS = ("base_url", "subdomain", "email", "api_token", "oauth_token")
+_REFRESH_FIELDS = ("oauth_client_id", "oauth_client_secret", "oauth_refresh_token")
+_ACCOUNT_FIELDS = ("base_url", "subdomain", "email", "api_token", "oauth_token", *_REFRESH_FIELDS)
 
 
 def _has_credentials(account: Mapping[str, Any]) -> bool:
-    return bool(account.get("oauth_token") or (account.get("email") and account.get("api_token")))
+    refresh = all(account.get(name) for name in _REFRESH_FIELDS)
+    return bool(refresh or account.get("oauth_token") or (account.get("email") and account.get("api_token")))
 
 
 def _resolved_secrets(settings: cfg.Settings) -> dict[str, str | None]:
@@ -131,6 +141,9 @@ def _resolved_secrets(settings: cfg.Settings) -> dict[str, str | None]:
         cfg.ENV_EMAIL: settings.email,
         cfg.ENV_API_TOKEN: settings.api_token,
         cfg.ENV_OAUTH_TOKEN: settings.oauth_token,
+        cfg.ENV_OAUTH_CLIENT_ID: settings.oauth_client_id,
+        cfg.ENV_OAUTH_CLIENT_SECRET: settings.oauth_client_secret,
+        cfg.ENV_OAUTH_REFRESH_TOKEN: settings.oauth_refresh_token,
     }
 
 
@@ -141,6 +154,12 @@ def _account(settings: cfg.Settings, secret: Callable[[str], Any]) -> dict[str, 
         token = secret(cfg.ENV_API_TOKEN) if settings.api_token else cfg.DEMO_API_TOKEN
         return {"base_url": DEFAULT_SIMULATOR_URL, "email": settings.email or cfg.DEMO_EMAIL, "api_token": token}
     location = {"base_url": settings.base_url} if settings.base_url else {"subdomain": settings.subdomain}
+    if settings.oauth_client_id and settings.oauth_client_secret and settings.oauth_refresh_token:
+        refresh = {
+            field: secret(name) for field, name in zip(_REFRESH_FIELDS, cfg.OAUTH_REFRESH_VARIABLES, strict=True)
+        }
+        access = {"oauth_token": secret(cfg.ENV_OAUTH_TOKEN)} if settings.oauth_token else {}
+        return {**location, **refresh, **access}
     if settings.oauth_token:
         return {**location, "oauth_token": secret(cfg.ENV_OAUTH_TOKEN)}
     return {**location, "email": secret(cfg.ENV_EMAIL), "api_token": secret(cfg.ENV_API_TOKEN)}

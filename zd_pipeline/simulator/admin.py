@@ -28,7 +28,7 @@ from zd_pipeline.simulator.responses import respond
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
 
-async def _body(receive: Any) -> bytes:
+async def read_body(receive: Any) -> bytes:
     chunks = []
     while True:
         message = await receive()
@@ -57,7 +57,7 @@ class AdminApi:
             if client not in LOOPBACK:
                 raise ApiError(403, "Forbidden", "the admin API answers loopback clients only")
             query = parse_qs(scope["query_string"].decode("latin-1"), keep_blank_values=True)
-            body = await _body(receive) if scope["method"] == "POST" else b""
+            body = await read_body(receive) if scope["method"] == "POST" else b""
             result = self.dispatch(scope["method"], scope["path"], query, body)
             await respond(send, 200, orjson.dumps(result))
         except ApiError as exc:

@@ -19,12 +19,13 @@ from urllib.parse import parse_qs
 import orjson
 
 from zd_pipeline.catalogue import STREAMS, Pagination, Stream
-from zd_pipeline.simulator.admin import AdminApi
+from zd_pipeline.simulator.admin import AdminApi, read_body
 from zd_pipeline.simulator.core import Simulator
 from zd_pipeline.simulator.paging import ApiError, parse_request
 from zd_pipeline.simulator.responses import respond
 
 Send = Any
+TOKEN_PATH = "/oauth/tokens"
 
 
 def build_routes() -> dict[str, tuple[Stream, Pagination]]:
@@ -69,6 +70,10 @@ class SimulatorApp:
         if path.startswith("/_sim/"):
             await self.admin.handle(scope, receive, send)
             return
+        if path == TOKEN_PATH:
+            status = await self.token(scope, receive, send)
+            self.sim.log_request(scope["method"], path, "", status)
+            return
         status = await self.api(scope, send, path)
         self.sim.log_request(scope["method"], path, scope["query_string"].decode("latin-1"), status)
 
@@ -86,7 +91,7 @@ class SimulatorApp:
                 await respond(send, down[0], orjson.dumps(body), down[1])
                 return down[0]
             headers = dict(scope["headers"])
-            if not sim.credentials.accepts(headers.get(b"authorization", b"").decode("latin-1")):
+            if not sim.authorized(headers.get(b"authorization", b"").decode("latin-1")):
                 raise ApiError(401, "Couldn't authenticate you")
         except ApiError as exc:
             await respond(send, exc.status, orjson.dumps(exc.body))
@@ -128,6 +133,22 @@ class SimulatorApp:
         else:
             await respond(send, 200, body, limit_headers)
         return 200
+
+    async def token(self, scope: dict, receive: Any, send: Send) -> int:
+        """Zendesk's OAuth token endpoint (see :mod:`oauth`): a JSON or form body."""
+        if scope["method"] != "POST":
+            await respond(send, 405, orjson.dumps({"error": "MethodNotAllowed"}))
+            return 405
+        raw = await read_body(receive)
+        try:
+            body = orjson.loads(raw) if raw.lstrip().startswith(b"{") else {}
+        except orjson.JSONDecodeError:
+            body = {}
+        if not body:
+            body = {key: values[-1] for key, values in parse_qs(raw.decode("latin-1")).items()}
+        status, answer = self.sim.oauth_grant(body if isinstance(body, dict) else {})
+        await respond(send, status, orjson.dumps(answer))
+        return status
 
     @staticmethod
     async def _too_many(send: Send, retry_after: int, limit_headers: list) -> int:

@@ -22,6 +22,7 @@ from zd_pipeline.simulator.auth import Credentials
 from zd_pipeline.simulator.exports import ExportOptions, export_body, items_json
 from zd_pipeline.simulator.faults import FaultInjector, FaultSpec, Maintenance, RateLimiter, as_fault_spec
 from zd_pipeline.simulator.mutations import Mutator
+from zd_pipeline.simulator.oauth import OAuthClient, TokenIssuer
 from zd_pipeline.simulator.paging import PageRequest, horizon
 from zd_pipeline.simulator.scales import Window, get_scale
 from zd_pipeline.simulator.store import StreamStore
@@ -73,6 +74,8 @@ class Simulator:
         self.fault_injector = FaultInjector(self.seed, as_fault_spec(faults))
         self.maintenance: Maintenance | None = None
         self.export_options = ExportOptions()
+        self.oauth: TokenIssuer | None = None
+        self._static_token_requests: int | None = None
         self._lock = threading.RLock()
         self._world = build_world(self.seed, self.scale, self.window)
         self._mutator = Mutator(self._world, self.seed)
@@ -112,6 +115,37 @@ class Simulator:
         """Change how envelopes look (see :class:`~zd_pipeline.simulator.exports.ExportOptions`); the rest stays."""
         self.export_options = dataclasses.replace(self.export_options, **changes)
         return self.export_options
+
+    # --- credentials ---------------------------------------------------------------------------------------------
+
+    def enable_oauth_refresh(self, client: OAuthClient) -> TokenIssuer:
+        """Accept the expiring access tokens issued to ``client`` by ``POST /oauth/tokens`` (besides
+        ``credentials``)."""
+        self.oauth = TokenIssuer(client, self.clock)
+        return self.oauth
+
+    def expire_static_oauth_token_after(self, requests: int | None) -> None:
+        """After ``requests`` more accepted API requests, the static OAuth token of ``credentials`` is refused
+        (it expired mid-sync); ``None`` lifts that."""
+        self._static_token_requests = requests
+
+    def authorized(self, authorization: str) -> bool:
+        """Whether an API request with this ``Authorization`` header is let in (counts the static token's
+        remaining requests)."""
+        scheme, _, value = authorization.strip().partition(" ")
+        bearer = scheme.lower() == "bearer"
+        if self.credentials.accepts(authorization):
+            if not bearer or self._static_token_requests is None:
+                return True
+            with self._lock:
+                self._static_token_requests -= 1
+                return self._static_token_requests >= 0
+        return bearer and self.oauth is not None and self.oauth.accepts(value.strip())
+
+    def oauth_grant(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if self.oauth is None:
+            return 401, {"error": "invalid_client", "error_description": "Client authentication failed"}
+        return self.oauth.grant(body)
 
     # --- data ---------------------------------------------------------------------------------------------------
 
