@@ -15,6 +15,7 @@ from typing import Any
 from zd_pipeline.catalogue import WriteMode
 from zd_pipeline.simulator import vocab as v
 from zd_pipeline.simulator.isotime import iso
+from zd_pipeline.simulator.lifecycle import STATUSES
 from zd_pipeline.simulator.people_layout import ORG_ID_BASE, USER_ID_BASE
 from zd_pipeline.simulator.rand import draws, ordered_uuid, uuid_for
 from zd_pipeline.simulator.render_tickets import audit_record, child, comment, flag_comments, metric_event_record
@@ -118,6 +119,7 @@ class Mutator:
         before = current["status"]
         after = forced or rng.choice(NEXT_STATUS[before])
         new = {**current, "status": after, "updated_at": iso(ts), "generated_timestamp": ts}
+        new["custom_status_id"] = v.CUSTOM_STATUS_IDS[STATUSES.index(after)]
         assignee = current["assignee_id"] or self._agent(rng)
         new["assignee_id"] = assignee
         if after in ("solved", "closed") and new["satisfaction_rating"] is None:
@@ -165,6 +167,8 @@ class Mutator:
             "description": f"{subject}. Ticket reference {ticket_id}.",
             "priority": priority,
             "status": "new",
+            "custom_status_id": v.CUSTOM_STATUS_IDS[STATUSES.index("new")],
+            "ticket_form_id": v.TICKET_FORM_IDS[0],
             "requester_id": requester,
             "submitter_id": requester,
             "assignee_id": None,

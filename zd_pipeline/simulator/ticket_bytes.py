@@ -24,12 +24,16 @@ TEMPLATE = (
     b'"description":"%b. Ticket reference %d.","priority":"%b","status":"%b","recipient":"support@example.com",'
     b'"requester_id":%d,"submitter_id":%d,"assignee_id":%b,"organization_id":%b,"group_id":%d,'
     b'"collaborator_ids":[],"follower_ids":%b,"email_cc_ids":[],"forum_topic_id":null,"problem_id":%b,'
-    b'"has_incidents":false,"is_public":true,"due_at":%b,"tags":%b,"custom_fields":['
-    b'{"id":' + str(v.CUSTOM_FIELD_PRODUCT).encode() + b',"value":%b},'
-    b'{"id":' + str(v.CUSTOM_FIELD_REGION).encode() + b',"value":%b},'
-    b'{"id":' + str(v.CUSTOM_FIELD_ORDER).encode() + b',"value":%b}],'
+    b'"has_incidents":false,"is_public":true,"due_at":%b,"tags":%b,"custom_fields":%b,"fields":%b,'
     b'"satisfaction_rating":%b,"sharing_agreement_ids":[],"brand_id":360000100,"allow_channelback":false,'
-    b'"allow_attachments":true,"from_messaging_channel":%b}'
+    b'"allow_attachments":true,"from_messaging_channel":%b,"ticket_form_id":%d,"custom_status_id":%d,'
+    b'"followup_ids":[],"via_followup_source_id":null}'
+)
+# ``custom_fields`` and its alias ``fields`` (Zendesk sends both, the same list).
+CUSTOM_FIELDS = (
+    b'[{"id":' + str(v.CUSTOM_FIELD_PRODUCT).encode() + b',"value":%b},'
+    b'{"id":' + str(v.CUSTOM_FIELD_REGION).encode() + b',"value":%b},'
+    b'{"id":' + str(v.CUSTOM_FIELD_ORDER).encode() + b',"value":%b}]'
 )
 
 _VIA = [orjson.dumps({"channel": c, "source": {"from": {}, "to": {}, "rel": None}}) for c in v.CHANNELS]
@@ -65,6 +69,11 @@ def tickets_json(c: dict[str, list]) -> list[bytes]:
         ext, kind, channel, final = c["external"][j], c["type"][j], c["channel"][j], c["final"][j]
         created, org = c["created"][j], c["organization"][j]
         subject = _SUBJECTS[c["subject"][j]]
+        custom = CUSTOM_FIELDS % (
+            _PRODUCTS[c["product"][j]],
+            _REGIONS[c["region"][j]],
+            b'"%d"' % (10_000 + ext % 90_000) if ext % 2 else b"null",
+        )
         out.append(
             TEMPLATE
             % (
@@ -91,11 +100,12 @@ def tickets_json(c: dict[str, list]) -> list[bytes]:
                 b"%d" % (1 + c["problem"][j] % i) if kind == _INCIDENT and i else b"null",
                 b'"%b"' % iso(created + 3 * 86_400).encode() if kind == _TASK else b"null",
                 _TAGS[(c["tag_a"][j], c["tag_b"][j], c["bulk"][j])],
-                _PRODUCTS[c["product"][j]],
-                _REGIONS[c["region"][j]],
-                b'"%d"' % (10_000 + ext % 90_000) if ext % 2 else b"null",
+                custom,
+                custom,
                 _rating(i, v.SATISFACTION[c["satisfaction"][j]]) if final in _SOLVED else b"null",
                 b"true" if channel == _CHAT else b"false",
+                v.TICKET_FORM_IDS[kind == _INCIDENT],
+                v.CUSTOM_STATUS_IDS[final],
             )
         )
     return out

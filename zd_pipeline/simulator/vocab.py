@@ -44,4 +44,18 @@ PRODUCTS = ("core", "mobile", "api", "billing", None)
 REGIONS = ("emea", "amer", "apac")
 LOCALES = ("en-US", "de", "fr", "es", "ja", "pt-BR")
 TIME_ZONES = ("Copenhagen", "Pacific Time (US & Canada)", "London", "Tokyo", "Berlin", "Sao Paulo")
+# Zendesk's locale ids and IANA names of the above, by position.
+LOCALE_IDS = (1, 8, 16, 2, 67, 19)
+IANA_TIME_ZONES = (
+    "Europe/Copenhagen",
+    "America/Los_Angeles",
+    "Europe/London",
+    "Asia/Tokyo",
+    "Europe/Berlin",
+    "America/Sao_Paulo",
+)
+# Ticket forms (the default one first) and the ids of the standard custom statuses, by lifecycle status; a
+# deleted ticket keeps its last status's id.
+TICKET_FORM_IDS = (360_000_200, 360_000_201)
+CUSTOM_STATUS_IDS = (360_000_301, 360_000_302, 360_000_303, 360_000_304, 360_000_305, 360_000_305, 360_000_305)
 SATISFACTION = ("good", "good", "good", "bad", "offered", "unoffered")

@@ -50,7 +50,7 @@ def env(monkeypatch, served, committed, tmp_path) -> dict[str, str]:
     db = tmp_path / "zendesk.duckdb"
     shutil.copyfile(committed[0], db)
     values = _good_env(served[1], db, committed[1])
-    for name in (cfg.ENV_SUBDOMAIN, cfg.ENV_OAUTH_TOKEN):
+    for name in (cfg.ENV_SUBDOMAIN, cfg.ENV_OAUTH_TOKEN, cfg.ENV_MAX_WAIT_MINUTES, *cfg.OAUTH_REFRESH_VARIABLES):
         monkeypatch.delenv(name, raising=False)
     for name, value in values.items():
         monkeypatch.setenv(name, value)
@@ -105,10 +105,33 @@ def assert_untouched(env, committed) -> None:
     [
         ("wrong API token", cfg.ENV_API_TOKEN, "not-the-token", ["401 Unauthorized", "ZENDESK_API_TOKEN"]),
         ("wrong email", cfg.ENV_EMAIL, "someone.else@example.com", ["401 Unauthorized", "ZENDESK_EMAIL"]),
+        ("expired or wrong OAuth token", cfg.ENV_OAUTH_TOKEN, "expired-token", ["401", "in ZENDESK_OAUTH_TOKEN"]),
     ],
 )
 def test_rejected_credentials(case, variable, value, fixes, env, committed, capsys, monkeypatch):
     sync_fails(capsys, monkeypatch, case, 1, *fixes, **{variable: value})
+    assert_untouched(env, committed)
+
+
+def test_a_refresh_token_zendesk_refuses_names_the_variables(env, committed, capsys, monkeypatch):
+    refresh = {
+        cfg.ENV_OAUTH_CLIENT_ID: "zd-pipeline",
+        cfg.ENV_OAUTH_CLIENT_SECRET: "a-secret-4e1f",
+        cfg.ENV_OAUTH_REFRESH_TOKEN: "a-used-refresh-token-77c2",
+    }
+    message = sync_fails(capsys, monkeypatch, "refresh token refused", 1, "ZENDESK_OAUTH_REFRESH_TOKEN", **refresh)
+    assert "a-secret-4e1f" not in message and "a-used-refresh-token-77c2" not in message
+    assert_untouched(env, committed)
+
+
+def test_a_maintenance_window_beyond_the_bound_fails_at_once_naming_it(served, env, committed, capsys, monkeypatch):
+    served[0].start_maintenance(3600)
+    try:
+        sync_fails(
+            capsys, monkeypatch, "maintenance (503 + Retry-After) beyond the bound", 1, "ZENDESK_MAX_WAIT_MINUTES"
+        )
+    finally:
+        served[0].start_maintenance(0)
     assert_untouched(env, committed)
 
 
@@ -121,6 +144,8 @@ def test_rejected_credentials(case, variable, value, fixes, env, committed, caps
         ("base URL without a scheme", cfg.ENV_BASE_URL, "acme.zendesk.com", ["https://acme.zendesk.com"]),
         ("email that is not an address", cfg.ENV_EMAIL, "admin", ["not an email address"]),
         ("API token unset", cfg.ENV_API_TOKEN, "", ["ZENDESK_API_TOKEN", "ZENDESK_OAUTH_TOKEN"]),
+        ("maximum wait malformed", cfg.ENV_MAX_WAIT_MINUTES, "soon", ["ZENDESK_MAX_WAIT_MINUTES='soon'", "minutes"]),
+        ("OAuth client id alone", cfg.ENV_OAUTH_CLIENT_ID, "zd", ["ZENDESK_OAUTH_CLIENT_SECRET, ZENDESK_OAUTH_REF"]),
         ("DuckDB path under a file", cfg.ENV_DUCKDB_PATH, "{tmp}/a-file/zendesk.duckdb", ["is a file, not a folder"]),
         ("DuckDB path is a folder", cfg.ENV_DUCKDB_PATH, "{tmp}", ["is a directory: point it at a file"]),
     ],

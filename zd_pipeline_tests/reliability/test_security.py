@@ -1,4 +1,5 @@
-"""Security end to end: a next-page link to another host is refused before anything is sent there, and after
+"""Security end to end: a next-page link naming another host is followed on the configured base only (one leading
+outside the export is refused) with nothing ever sent to that host, and after
 full runs no credential is found anywhere a sync leaves traces.
 """
 
@@ -15,6 +16,7 @@ import pytest
 
 from zd_pipeline import cli
 from zd_pipeline import settings as cfg
+from zd_pipeline.catalogue import to_iso
 from zd_pipeline.pipeline.commands.sync import instance_in
 from zd_pipeline.simulator import Credentials, Simulator, serve
 from zd_pipeline_tests.reliability.kill import PACKAGE_ROOT
@@ -29,29 +31,37 @@ WRONG_TOKEN = "zdwrong-9b1d3f5a7c2e4b6d8f0a1c3e5b7d9f21"
 # --- links to another host --------------------------------------------------------------------------------------
 
 
-def _with_foreign_links(foreign: str):
-    """A Zendesk look-alike whose first page of every export points its next page at ``foreign``."""
+def _with_foreign_links(foreign: str, follow_path: str | None):
+    """A Zendesk look-alike whose pages write their next-page links with ``foreign``'s host (as Zendesk writes the
+    account's canonical host behind a proxy): to the export's own path, or to ``follow_path`` when given."""
+
+    def link(path: str, query: str) -> str:
+        return f"{foreign}{follow_path or path}?{query}"
 
     def handler(request, base_url) -> Reply:
         if request.path.endswith("/tickets/cursor.json"):
+            if request.query.get("cursor") == ["c2"]:
+                return json_reply({"tickets": [], "after_cursor": "c3", "after_url": None, "end_of_stream": True})
             ticket = {"id": 1, "generated_timestamp": 1_790_000_000, "updated_at": "2026-09-21T14:13:20Z"}
             return json_reply(
                 {
                     "tickets": [ticket],
                     "after_cursor": "c2",
-                    "after_url": f"{foreign}/api/v2/incremental/tickets/cursor.json?cursor=c2",
+                    "after_url": link("/api/v2/incremental/tickets/cursor.json", "cursor=c2"),
                     "end_of_stream": False,
                 }
             )
         if request.path.endswith("/organizations.json"):
-            org = {"id": 7, "updated_at": "2026-09-21T14:13:20Z", "name": "Acme"}
+            start = int(request.query["start_time"][0])
+            org = {"id": 7, "updated_at": to_iso(start), "name": "Acme"}
+            records, end = ([org], False) if start % 2 == 0 else ([], True)
             return json_reply(
                 {
-                    "organizations": [org],
-                    "count": 1,
-                    "end_time": 1_790_000_000,
-                    "end_of_stream": False,
-                    "next_page": f"{foreign}/api/v2/incremental/organizations.json?start_time=1790000000",
+                    "organizations": records,
+                    "count": len(records),
+                    "end_time": start + 1 if records else start,
+                    "end_of_stream": end,
+                    "next_page": link("/api/v2/incremental/organizations.json", f"start_time={start + 1}"),
                 }
             )
         return html_reply(404)
@@ -59,32 +69,48 @@ def _with_foreign_links(foreign: str):
     return handler
 
 
-def test_a_next_page_on_another_host_is_refused_before_any_request_goes_there(
+def _sync_against(lookalike, monkeypatch, tmp_path, start_date) -> int:
+    env = {
+        cfg.ENV_BASE_URL: lookalike.base_url,
+        cfg.ENV_EMAIL: EMAIL,
+        cfg.ENV_API_TOKEN: API_TOKEN,
+        cfg.ENV_REQUESTS_PER_MINUTE: "0",
+        cfg.ENV_DUCKDB_PATH: str(tmp_path / "zendesk.duckdb"),
+        cfg.ENV_START_DATE: start_date,
+        cfg.ENV_DAGSTER_HOME: str(tmp_path / "dagster_home"),
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv(cfg.ENV_OAUTH_TOKEN, raising=False)
+    return cli.main(["sync", "--streams", "tickets,organizations"])
+
+
+def test_links_naming_another_host_are_followed_on_the_configured_base_and_nothing_goes_there(
     monkeypatch, capsys, tmp_path, start_date
 ):
+    with (
+        listening(lambda request, base_url: json_reply({})) as foreign,
+        listening(_with_foreign_links(foreign.base_url, None)) as lookalike,
+    ):
+        status = _sync_against(lookalike, monkeypatch, tmp_path, start_date)
+    assert status == 0, capsys.readouterr().err
+    assert any(r.query.get("cursor") == ["c2"] for r in lookalike.received)  # the link was followed, here
+    assert foreign.received == []  # the other host got nothing at all, so certainly no Authorization header
+
+
+def test_a_link_outside_the_export_is_refused_before_any_request_goes_there(monkeypatch, capsys, tmp_path, start_date):
     with listening(lambda request, base_url: json_reply({})) as foreign:
-        with listening(_with_foreign_links(foreign.base_url)) as lookalike:
-            env = {
-                cfg.ENV_BASE_URL: lookalike.base_url,
-                cfg.ENV_EMAIL: EMAIL,
-                cfg.ENV_API_TOKEN: API_TOKEN,
-                cfg.ENV_REQUESTS_PER_MINUTE: "0",
-                cfg.ENV_DUCKDB_PATH: str(tmp_path / "zendesk.duckdb"),
-                cfg.ENV_START_DATE: start_date,
-                cfg.ENV_DAGSTER_HOME: str(tmp_path / "dagster_home"),
-            }
-            for name, value in env.items():
-                monkeypatch.setenv(name, value)
-            monkeypatch.delenv(cfg.ENV_OAUTH_TOKEN, raising=False)
-            status = cli.main(["sync", "--streams", "tickets,organizations"])
+        with listening(_with_foreign_links(foreign.base_url, "/api/v2/users/me.json")) as lookalike:
+            status = _sync_against(lookalike, monkeypatch, tmp_path, start_date)
         err = capsys.readouterr().err
     message = next(line for line in err.splitlines() if line.startswith("zd-pipeline sync: failed:"))
+    print(f"\nBAD INPUT | a next-page link outside the export | exit {status} | {message}")
     assert status == 1
-    assert "refusing to follow it (no request, no credentials sent there)" in message
-    assert message.count(f"points at {foreign.base_url}/api/v2/incremental/") == 2  # cursor and time-based
+    assert "leads outside the export being paged" in message and "no request, no credentials sent there" in message
+    assert message.count(f"{foreign.base_url}/api/v2/users/me.json") == 2  # cursor and time-based
     assert lookalike.authorization_seen  # the configured host got the credentials, as it should
-    assert foreign.received == []  # the other host got nothing at all, so certainly no Authorization header
-    with duckdb.connect(env[cfg.ENV_DUCKDB_PATH], read_only=True) as con:  # the refused pages were not written
+    assert foreign.received == [] and all("/users/me" not in r.path for r in lookalike.received)
+    with duckdb.connect(str(tmp_path / "zendesk.duckdb"), read_only=True) as con:  # the refused pages: not written
         assert con.execute("SELECT count(*) FROM zendesk.tickets").fetchone() == (0,)
         assert con.execute("SELECT count(*) FROM zendesk.organizations").fetchone() == (0,)
 
