@@ -33,13 +33,13 @@ import orjson
 from zd_pipeline.client.config import ClientConfig
 from zd_pipeline.client.errors import (
     AuthenticationError,
-    ForeignHostError,
     InvalidResponseError,
     RetriesExhaustedError,
     error_for_response,
     html_title,
     snippet,
 )
+from zd_pipeline.client.links import check_same_origin, follow_link
 from zd_pipeline.client.oauth import Authorizer, RefreshError
 from zd_pipeline.client.retry_after import retry_after_seconds
 from zd_pipeline.client.stats import ClientStats
@@ -49,7 +49,6 @@ from zd_pipeline.settings import ENV_MAX_WAIT_MINUTES
 
 logger = logging.getLogger(__name__)
 MIN_PAGE_SIZE = 10  # halving stops here (or at the configured size if smaller): tiny pages only multiply requests
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 # A page body: each top-level value's JSON text, validated but not parsed (the client parses what it reads).
 _BODY = msgspec.json.Decoder(dict[str, msgspec.Raw])
 
@@ -139,49 +138,12 @@ class Fetcher:
         return str(self._origin.copy_with(path=self._origin.path.rstrip("/") + path))
 
     def check_same_origin(self, url: str, *, stream: str, current_url: str) -> httpx.URL:
-        """Parse ``url`` (absolute or relative to the base) and raise ``ForeignHostError`` unless scheme, host and
-        port equal the configured base's: checked on every URL before it is sent."""
-        parsed = self._parse_link(url, stream=stream, current_url=current_url)
-        if _origin_key(parsed) != _origin_key(self._origin):
-            raise ForeignHostError(
-                f"refusing to send a request to {_without_userinfo(parsed)}, not the configured base "
-                f"{self._origin} (no request, no credentials sent there)",
-                stream=stream,
-                url=current_url,
-            )
-        return parsed
+        """See :func:`links.check_same_origin`: checked on every URL before it is sent."""
+        return check_same_origin(self._origin, url, stream=stream, current_url=current_url)
 
     def follow_link(self, link: str, *, stream: str, path: str, current_url: str) -> str:
-        """The URL a next-page ``link`` stands for on the configured base: the link's path and query, with the
-        base's scheme, host, port (and path prefix).
-
-        Zendesk writes its links with the account's canonical host (``{subdomain}.zendesk.com``), which is not the
-        configured base when requests go through a proxy or a host-mapped domain; the host is therefore never
-        used, so nothing is ever sent to it. The path must be the export being paged (``path``, with or without
-        ``.json``, under the base's prefix when the link is on the base's own origin): anything else raises
-        ``ForeignHostError`` naming the link.
-        """
-        parsed = self._parse_link(link, stream=stream, current_url=current_url)
-        prefix = self._origin.path.rstrip("/")
-        link_path = parsed.path
-        if prefix and _origin_key(parsed) == _origin_key(self._origin) and link_path.startswith(prefix + "/"):
-            link_path = link_path[len(prefix) :]
-        if link_path.removesuffix(".json") != path.removesuffix(".json"):
-            raise ForeignHostError(
-                f"the response's next-page link {_without_userinfo(parsed)} leads outside the export being paged "
-                f"({path}); refusing to follow it (no request, no credentials sent there)",
-                stream=stream,
-                url=current_url,
-            )
-        return str(self._origin.copy_with(path=prefix + link_path, query=parsed.query or None))
-
-    def _parse_link(self, url: str, *, stream: str, current_url: str) -> httpx.URL:
-        try:
-            return self._origin.join(url)
-        except (httpx.InvalidURL, TypeError) as exc:
-            raise InvalidResponseError(
-                f"next-page link {url!r} is not a URL ({exc})", stream=stream, url=current_url
-            ) from None
+        """See :func:`links.follow_link`: a next-page link's path and query on the configured base."""
+        return follow_link(self._origin, link, stream=stream, path=path, current_url=current_url)
 
     def get(self, request: PageRequest, page_size: PageSize | None = None) -> tuple[dict[str, msgspec.Raw], str]:
         """GET one page and return its JSON object (each value's text, unparsed) and the URL sent. Retries
@@ -336,11 +298,3 @@ def _unbound(response: httpx.Response) -> httpx.Response:
     """
     response.stream = httpx.ByteStream(response.content)
     return response
-
-
-def _origin_key(url: httpx.URL) -> tuple[str, str, int | None]:
-    return url.scheme, url.host, url.port or _DEFAULT_PORTS.get(url.scheme)
-
-
-def _without_userinfo(url: httpx.URL) -> str:
-    return str(url.copy_with(username=None, password=None, query=None, fragment=None))
