@@ -19,6 +19,7 @@ from zd_pipeline import settings as cfg
 from zd_pipeline.catalogue import to_iso
 from zd_pipeline.pipeline.commands.sync import instance_in
 from zd_pipeline.simulator import Credentials, Simulator, serve
+from zd_pipeline.simulator.oauth import OAuthClient
 from zd_pipeline_tests.reliability.kill import PACKAGE_ROOT
 from zd_pipeline_tests.reliability.listener import Reply, html_reply, json_reply, listening
 
@@ -26,6 +27,7 @@ EMAIL = "leak-check@example.com"
 API_TOKEN = "zdtok-7f3c9a1e5b2d4f60aa81c2e9d7b3f154"  # unique strings: any hit is a leak, never a coincidence
 OAUTH_TOKEN = "zdoauth-0c6e2b9d8a4f1e73b5c2a9d6e8f1b407"
 WRONG_TOKEN = "zdwrong-9b1d3f5a7c2e4b6d8f0a1c3e5b7d9f21"
+OAUTH_CLIENT = OAuthClient("leak-check-client", "zdsecret-5d2e8a1c4b7f9e3a", "zdrefresh-a81f3c5e7b9d2f4a")
 
 
 # --- links to another host --------------------------------------------------------------------------------------
@@ -118,8 +120,9 @@ def test_a_link_outside_the_export_is_refused_before_any_request_goes_there(monk
 # --- no credential anywhere -------------------------------------------------------------------------------------
 
 
-def _needles(auth: str) -> dict[str, bytes]:
-    """Every form a credential could take: the raw secrets and the Authorization header values."""
+def _needles(auth: str, issued: tuple[str, ...] = ()) -> dict[str, bytes]:
+    """Every form a credential could take: the raw secrets and the Authorization header values (``issued``: the
+    tokens the simulator issued to a refreshing sync)."""
     basic = base64.b64encode(f"{EMAIL}/token:{API_TOKEN}".encode())
     wrong = base64.b64encode(f"{EMAIL}/token:{WRONG_TOKEN}".encode())
     if auth == "api_token":
@@ -129,6 +132,9 @@ def _needles(auth: str) -> dict[str, bytes]:
             "wrong token": WRONG_TOKEN.encode(),
             "wrong token header": wrong,
         }
+    if auth == "oauth_refresh":
+        secrets = {"client secret": OAUTH_CLIENT.client_secret, "first refresh token": OAUTH_CLIENT.refresh_token}
+        return {name: value.encode() for name, value in (*secrets.items(), *(("issued", t) for t in issued))}
     return {"OAuth token": OAUTH_TOKEN.encode()}
 
 
@@ -146,6 +152,10 @@ def _sync_env(auth: str, base_url: str, tmp_path: Path, start_date: str, token: 
     )
     if auth == "api_token":
         env.update({cfg.ENV_EMAIL: EMAIL, cfg.ENV_API_TOKEN: token or API_TOKEN})
+    elif auth == "oauth_refresh":
+        env[cfg.ENV_OAUTH_CLIENT_ID] = OAUTH_CLIENT.client_id
+        env[cfg.ENV_OAUTH_CLIENT_SECRET] = OAUTH_CLIENT.client_secret
+        env[cfg.ENV_OAUTH_REFRESH_TOKEN] = OAUTH_CLIENT.refresh_token
     else:
         env[cfg.ENV_OAUTH_TOKEN] = token or OAUTH_TOKEN
     return env
@@ -184,9 +194,10 @@ def _duckdb_texts(db: Path) -> dict[str, bytes]:
     return texts
 
 
-@pytest.mark.parametrize("auth", ["api_token", "oauth"])
+@pytest.mark.parametrize("auth", ["api_token", "oauth", "oauth_refresh"])
 def test_no_credential_in_logs_run_config_metadata_output_or_the_duckdb_file(auth, tmp_path, start_date):
     simulator = Simulator(scale="small", seed=16, credentials=Credentials(EMAIL, API_TOKEN, OAUTH_TOKEN))
+    issuer = simulator.enable_oauth_refresh(OAUTH_CLIENT)
     with serve(simulator) as base_url:
         good = _sync(_sync_env(auth, base_url, tmp_path, start_date))
         assert good.returncode == 0, good.stderr
@@ -213,9 +224,11 @@ def test_no_credential_in_logs_run_config_metadata_output_or_the_duckdb_file(aut
     compute_logs = [text for name, text in haystacks.items() if "compute_logs" in name]
     assert compute_logs and (wrong is None or any(b"401 Unauthorized" in text for text in compute_logs))
     assert any(b"leak-check" in text or b"Acme" in text or b"organizations" in text for text in haystacks.values())
+    issued = (*issuer._access, *issuer._refresh)  # the tokens the sync was given (the last ones: still valid)
+    assert auth != "oauth_refresh" or (issuer.refreshes >= 1 and issued)
     leaks = [
         f"{needle} in {where}"
-        for needle, value in _needles(auth).items()
+        for needle, value in _needles(auth, issued if auth == "oauth_refresh" else ()).items()
         for where, text in haystacks.items()
         if value in text
     ]

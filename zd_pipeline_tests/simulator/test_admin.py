@@ -66,3 +66,26 @@ def test_admin_refuses_non_loopback_clients(sim: Simulator) -> None:
     scope = {"type": "http", "method": "GET", "path": "/_sim/info", "query_string": b"", "client": ("10.0.0.5", 1)}
     asyncio.run(AdminApi(sim).handle(scope, receive, send))
     assert sent[0]["status"] == 403
+
+
+def test_maintenance_endpoint_answers_503_with_retry_after_until_the_window_ends(
+    client: httpx.Client, sim: Simulator, clock: ManualClock
+) -> None:
+    window = client.post("/_sim/maintenance", json={"seconds": 90, "retry_after": "joined", "step": 60}).json()
+    assert window["end"] - window["start"] == 90
+    refused = client.get(TICKETS.cursor_path, params={"start_time": 0})
+    assert refused.status_code == 503 and refused.headers["retry-after"] == "1, 60"
+    clock.advance(45)
+    assert client.get(TICKETS.cursor_path, params={"start_time": 0}).headers["retry-after"] == "1, 45"
+    clock.advance(45)
+    assert client.get(TICKETS.cursor_path, params={"start_time": 0}).status_code == 200
+    assert client.post("/_sim/maintenance", json={"seconds": 5, "retry_after": "weekly"}).status_code == 400
+
+
+def test_options_endpoint_changes_the_envelope(client: httpx.Client, sim: Simulator) -> None:
+    options = client.post("/_sim/options", json={"canonical_host": "acme.zendesk.com", "cursor_style": "standard"})
+    assert options.json()["canonical_host"] == "acme.zendesk.com"
+    page = client.get(TICKETS.cursor_path, params={"start_time": 0, "per_page": 5}).json()
+    assert page["after_url"].startswith(f"https://acme.zendesk.com{TICKETS.cursor_path}?cursor=%2B%2F%2B%2F")
+    assert page["after_cursor"].startswith("+/+/") and page["after_cursor"].endswith("=")
+    assert client.post("/_sim/options", json={"cursor_style": "fancy"}).status_code == 400
