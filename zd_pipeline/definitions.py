@@ -18,6 +18,7 @@ from zd_pipeline.catalogue import STREAMS
 from zd_pipeline.pipeline.analytics_assets import build_analytics_assets, build_analytics_automation_sensor
 from zd_pipeline.pipeline.assets import build_stream_assets
 from zd_pipeline.pipeline.checks import build_raw_checks
+from zd_pipeline.pipeline.event_batching import default_event_batching
 from zd_pipeline.pipeline.jobs import build_analytics_job, build_sync_job
 from zd_pipeline.pipeline.partitions import daily_partitions
 from zd_pipeline.pipeline.resources import warehouse_resource_from_env, zendesk_resource_from_env
@@ -46,4 +47,5 @@ def build_definitions(env: Mapping[str, str] | None = None) -> dg.Definitions:
     )
 
 
+default_event_batching()  # before any step runs in this process (see the module)
 defs = build_definitions()

@@ -24,7 +24,7 @@ The pinned environment interface (README, demo and tests use exactly these names
 Secrets are held in fields excluded from ``repr`` and are never logged.
 
 Variables read by libraries, whose defaults the project changes (and keeps when set):
-``DAGSTER_EVENT_BATCH_SIZE`` (``pipeline.event_log``: 1000).
+``DAGSTER_EVENT_BATCH_SIZE`` (``pipeline.event_batching``: 1000).
 """
 
 from __future__ import annotations

@@ -15,8 +15,6 @@ benchmarks all call it). Its contract:
   (no added latency) and never larger than the queue, so memory stays bounded. The writer keeps the file between
   its writes (``Warehouse.writing``, one connection to the working file under the account's lock) and publishes
   the file users query every ``Warehouse.publish_seconds`` between batches and at the end.
-- While it runs, Python's cyclic collector skips the objects that existed before (:mod:`.collector`): a full
-  collection no longer walks Dagster's hundreds of thousands of objects again and again.
 - A failing stream does not stop the others; its error is reported in its result and every page it committed
   stays committed. A failing write (say, the DuckDB file is locked) stops every fetcher and is raised.
 """
@@ -35,7 +33,6 @@ from zd_pipeline.checkpoint import Checkpoint, ResumePoint
 from zd_pipeline.client import Page, ZendeskClient
 from zd_pipeline.warehouse import PageResult, PreparedPage, Warehouse
 
-from .collector import old_objects_frozen
 from .handoff import Handoff
 
 QUEUE_BYTES = 16 * 2**20  # converted pages waiting for the writer, all streams together (see handoff)
@@ -103,7 +100,7 @@ def sync_streams(
     for thread in threads:
         thread.start()
     try:
-        with old_objects_frozen(), warehouse.writing():
+        with warehouse.writing():
             _write_all(warehouse, {job.stream.name: job for job in jobs}, results, handoff, on_page)
     finally:
         stop.set()

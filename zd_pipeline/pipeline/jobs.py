@@ -10,9 +10,6 @@ file, while other accounts' runs proceed.
 from __future__ import annotations
 
 import dagster as dg
-from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
-
-SyncJob = UnresolvedAssetJobDefinition  # what ``define_asset_job`` returns (not exported by ``dagster``)
 
 ACCOUNT_TAG = "zd/account"
 
@@ -24,8 +21,9 @@ def sync_job_name(account: str) -> str:
     return f"{account}_sync"
 
 
-def build_sync_job(raw: dg.AssetsDefinition, account: str) -> SyncJob:
-    """Partitioned like ``raw`` (Dagster infers the partitions from the selected assets)."""
+def build_sync_job(raw: dg.AssetsDefinition, account: str):
+    """What ``dg.define_asset_job`` returns, partitioned like ``raw`` (Dagster infers the partitions from the selected
+    assets). Not annotated: Dagster does not export that class by a public name."""
     return dg.define_asset_job(
         sync_job_name(account),
         selection=dg.AssetSelection.assets(raw),
@@ -34,7 +32,7 @@ def build_sync_job(raw: dg.AssetsDefinition, account: str) -> SyncJob:
     )
 
 
-def build_analytics_job(analytics_group: str = "analytics", account: str | None = None) -> SyncJob:
+def build_analytics_job(analytics_group: str = "analytics", account: str | None = None):
     """Rebuild every analytics table now (the automation sensor does it after syncs; the demo and UI use this).
     With ``account``, its runs carry that account's tag: they write the account's warehouse file, so they queue
     behind its syncs like another sync would."""

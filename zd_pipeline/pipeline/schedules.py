@@ -12,10 +12,10 @@ from datetime import timedelta
 
 import dagster as dg
 
-from zd_pipeline.pipeline.jobs import ACCOUNT_TAG, SyncJob
+from zd_pipeline.pipeline.jobs import ACCOUNT_TAG
 
 
-def build_daily_schedule(job: SyncJob, account: str) -> dg.ScheduleDefinition:
+def build_daily_schedule(job, account: str) -> dg.ScheduleDefinition:  # job: jobs.build_sync_job's
     @dg.schedule(
         name=f"{account}_daily_resync",
         cron_schedule="15 0 * * *",

@@ -31,7 +31,7 @@ import dagster as dg
 
 from zd_pipeline.catalogue import Stream
 from zd_pipeline.pipeline.assets import SyncConfig, raw_asset_key, sync_op_name
-from zd_pipeline.pipeline.jobs import ACCOUNT_TAG, SyncJob
+from zd_pipeline.pipeline.jobs import ACCOUNT_TAG
 from zd_pipeline.pipeline.liveness import live_runs
 from zd_pipeline.pipeline.metadata import HIGH_WATER_MARK_EPOCH, latest_paged_to, latest_value
 from zd_pipeline.pipeline.partitions import partition_key_of
@@ -50,7 +50,7 @@ def account_run_in_flight(instance: dg.DagsterInstance, account: str) -> bool:
 
 
 def build_sync_sensor(
-    job: SyncJob,
+    job,  # jobs.build_sync_job's (its class has no public name)
     account: str,
     partitions_def: dg.TimeWindowPartitionsDefinition,
     streams: Iterable[Stream],
