@@ -105,11 +105,15 @@ def _binaries_for(run_as: str | None, folder: Path) -> Path:
         _run([str(bin_dir / "postgres"), "--version"], run_as)
         return bin_dir
     except (subprocess.CalledProcessError, PermissionError):
-        copy = folder / "pginstall"
-        shutil.copytree(bin_dir.parent, copy, symlinks=True)
+        # The package and the libraries its wheel bundles beside it (the binaries' RPATH is relative to them).
+        package = bin_dir.parent.parent
+        copy = folder / "site"
+        for tree in (package, package.with_name(f"{package.name}.libs")):
+            if tree.exists():
+                shutil.copytree(tree, copy / tree.name, symlinks=True)
         for path in (copy, *copy.rglob("*")):
-            path.chmod(path.stat().st_mode | 0o555 if path.is_dir() else path.stat().st_mode | 0o444)
-        return copy / "bin"
+            path.chmod(path.stat().st_mode | (0o555 if path.is_dir() else 0o444))
+        return copy / package.name / "pginstall" / "bin"
 
 
 def _run(command: list[str], run_as: str | None) -> None:
