@@ -125,22 +125,32 @@ def request_log(base_url: str) -> list[list]:
 
 @dataclass
 class SyncRun:
-    """One ``zd-pipeline sync`` subprocess: wall seconds, peak RSS (MB) of its process tree, exit status."""
+    """One ``zd-pipeline sync`` subprocess: wall seconds, peak RSS (MB) of its process tree, exit status, and the
+    CPU seconds (user + system) of the process."""
 
     seconds: float
     peak_rss_mb: float
     returncode: int
     output: str
+    cpu_seconds: float = 0.0
 
 
 class SyncSandbox:
     """A temporary Dagster instance and DuckDB file; :meth:`sync` runs ``zd-pipeline sync`` against ``base_url``."""
 
-    def __init__(self, base_url: str, *, requests_per_minute: int = 0, start_date: str | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        requests_per_minute: int = 0,
+        start_date: str | None = None,
+        instance_yaml: Path = PROJECT_ROOT / "dagster.yaml",
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix="zd-bench-"))
         self.dagster_home = self.folder / "dagster_home"
         self.dagster_home.mkdir()
-        shutil.copyfile(PROJECT_ROOT / "dagster.yaml", self.dagster_home / "dagster.yaml")
+        shutil.copyfile(instance_yaml, self.dagster_home / "dagster.yaml")
         self.duckdb_path = self.folder / "zendesk.duckdb"
         self.env = demo_env()
         self.env.update(
@@ -153,6 +163,7 @@ class SyncSandbox:
         )
         if start_date:
             self.env["ZENDESK_START_DATE"] = start_date
+        self.env.update(extra_env or {})
 
     def __enter__(self) -> SyncSandbox:
         return self
@@ -177,7 +188,7 @@ class SyncSandbox:
             deadline, peak_kb = time.monotonic() + timeout_s, 0
             while True:
                 peak_kb = max(peak_kb, _high_water_kb(process.pid))
-                pid, status, _ = os.wait4(process.pid, os.WNOHANG)
+                pid, status, usage = os.wait4(process.pid, os.WNOHANG)
                 if pid:
                     break
                 if time.monotonic() > deadline:
@@ -189,7 +200,7 @@ class SyncSandbox:
         output = log.read_text()
         if process.returncode != 0:
             raise RuntimeError(f"zd-pipeline sync failed ({process.returncode}):\n{output[-3000:]}")
-        return SyncRun(seconds, peak_kb / 1024, process.returncode, output)
+        return SyncRun(seconds, peak_kb / 1024, process.returncode, output, usage.ru_utime + usage.ru_stime)
 
     def materializations(self, streams: Iterable[str]) -> dict[str, dict[str, Any]]:
         """Each stream's latest materialization metadata on the sandbox's instance (plain values)."""

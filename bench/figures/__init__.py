@@ -28,6 +28,9 @@ class Profile:
     incremental_days: int | None
     sensor_scale: str  # figure 8
     sensor_interval: int
+    bookkeeping_scale: str = "demo"  # figure 9: first syncs of a short and a long history, per storage
+    bookkeeping_days: tuple[int, int] = (90, 3 * 365 + 1)
+    bookkeeping_rpm: int = 10  # the rate-limited estimate's limit (Zendesk's default)
 
 
 FULL = Profile(
@@ -68,6 +71,7 @@ QUICK = Profile(
     incremental_days=10,
     sensor_scale="small",
     sensor_interval=1,
+    bookkeeping_days=(30, 365),
 )
 
 TOY = Profile(
@@ -88,6 +92,9 @@ TOY = Profile(
     incremental_days=None,
     sensor_scale="small",
     sensor_interval=1,
+    bookkeeping_scale="small",
+    bookkeeping_days=(3, 10),
+    bookkeeping_rpm=600,
 )
 
 PROFILES = {p.name: p for p in (FULL, QUICK, TOY)}
