@@ -31,6 +31,7 @@ class Profile:
     bookkeeping_scale: str = "demo"  # figure 9: first syncs of a short and a long history, per storage
     bookkeeping_days: tuple[int, int] = (90, 3 * 365 + 1)
     bookkeeping_rpm: int = 10  # the rate-limited estimate's limit (Zendesk's default)
+    bookkeeping_unbatched: bool = False  # also the long history with DAGSTER_EVENT_BATCH_SIZE=0 (two more syncs)
 
 
 FULL = Profile(
@@ -95,6 +96,7 @@ TOY = Profile(
     bookkeeping_scale="small",
     bookkeeping_days=(3, 10),
     bookkeeping_rpm=600,
+    bookkeeping_unbatched=True,
 )
 
 PROFILES = {p.name: p for p in (FULL, QUICK, TOY)}
