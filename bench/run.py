@@ -32,7 +32,7 @@ MODULES: dict[tuple[int, ...], str] = {
     (6,): "bench.figures.memory",
     (7,): "bench.figures.incremental",
     (8,): "bench.figures.sensor_latency",
-    (9,): "bench.figures.bookkeeping",
+    (10,): "bench.figures.bookkeeping",
 }
 
 

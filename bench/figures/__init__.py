@@ -28,7 +28,7 @@ class Profile:
     incremental_days: int | None
     sensor_scale: str  # figure 8
     sensor_interval: int
-    bookkeeping_scale: str = "demo"  # figure 9: first syncs of a short and a long history, per storage
+    bookkeeping_scale: str = "demo"  # figure 10: first syncs of a short and a long history, per storage
     bookkeeping_days: tuple[int, int] = (90, 3 * 365 + 1)
     bookkeeping_rpm: int = 10  # the rate-limited estimate's limit (Zendesk's default)
     bookkeeping_unbatched: bool = False  # also the long history with DAGSTER_EVENT_BATCH_SIZE=0 (two more syncs)

@@ -1,4 +1,4 @@
-"""Figure 9: Dagster's bookkeeping in a first sync of a long history, on SQLite and on PostgreSQL storage.
+"""Figure 10: Dagster's bookkeeping in a first sync of a long history, on SQLite and on PostgreSQL storage.
 
 Daily partitions cost one "planned" and one "materialized" event per stream and day in a run over a range of days
 (dagster-io/dagster#18789, #19829, #31694), so a first sync of a 3-year history writes thousands of events
@@ -93,7 +93,7 @@ def measure(profile: Profile) -> list[Figure]:
         )
         figures.append(
             Figure(
-                9,
+                10,
                 f"first sync bookkeeping, {storage} storage ({long} days, rate-limited estimate)",
                 f"{ratio:.3f} × bound",
                 f"≤ {GOAL_RATIO}" if storage == "postgres" else f"(reported; goal on PostgreSQL ≤ {GOAL_RATIO})",

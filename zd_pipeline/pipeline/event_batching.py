@@ -7,7 +7,7 @@ step's events reach the storage's ``store_event_batch`` in batches of up to that
 sets it to :data:`DEFAULT_BATCH_SIZE` unless the environment already has a value, which is kept (``0`` turns it off
 again). It runs when :mod:`zd_pipeline.definitions` is imported, so every process that executes steps has it: the
 code server and the run workers it launches, ``dagster`` CLI commands that load the code, and ``zd-pipeline sync``.
-Measured cost per storage: ``bench/`` figure 9.
+Measured cost per storage: ``bench/`` figure 10.
 """
 
 from __future__ import annotations

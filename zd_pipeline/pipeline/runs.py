@@ -17,7 +17,7 @@ materialization and a stored checkpoint, each stream resumes from the checkpoint
 last run stopped: everything before it is applied) and the run covers only the daily partitions from the oldest
 such start time's day to today. Dagster records two events per asset and partition in a run's range (planned,
 materialized), so a sync that fetched a few hundred records would otherwise pay for every day since the start
-date (:mod:`.event_batching`, ``bench/`` figure 9). ``full_refresh``, or a stream never synced:
+date (:mod:`.event_batching`, ``bench/`` figure 10). ``full_refresh``, or a stream never synced:
 every partition from the start date.
 """
 
