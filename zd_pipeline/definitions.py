@@ -1,9 +1,12 @@
 """The Dagster code location: ``dagster dev -w workspace.yaml`` loads ``defs`` from here.
 
-Everything is built from the environment once (``zd_pipeline.settings``); the account's schema name is the asset
-key prefix, group, job name and DuckDB schema, so a second account is a second call of :func:`build_definitions`'
-parts with its own schema and resource keys. The graph reads as a story: raw ``zendesk`` tables (daily
-partitioned, synced by the sensor, checked after every sync) feed the ``analytics`` tables, which declarative
+Built once per load from the configured accounts (``zd_pipeline.accounts``): the environment's single account, or
+every entry of ``ZD_ACCOUNTS_FILE``, so adding or removing an account takes a reload of the code location and no
+code change. :func:`build_account_definitions` builds everything one account has and keeps it apart from the
+others: the raw tables' asset keys are prefixed by the account's name (also its group), its analytics
+tables, checks, sync job, sensor, daily schedule and resources are its own, its client has its own rate-limit
+budget and its warehouse its own DuckDB file. The graph reads as a story per account: raw tables (daily
+partitioned, synced by the sensor, checked after every sync) feed the analytics tables, which declarative
 automation rebuilds after each sync.
 """
 
@@ -14,37 +17,51 @@ from collections.abc import Mapping
 
 import dagster as dg
 
+from zd_pipeline.accounts import Account, load_accounts
 from zd_pipeline.catalogue import STREAMS
-from zd_pipeline.pipeline.analytics_assets import build_analytics_assets, build_analytics_automation_sensor
+from zd_pipeline.pipeline.analytics_assets import (
+    AUTOMATION_SENSOR_NAME,
+    build_analytics_assets,
+    build_analytics_automation_sensor,
+)
 from zd_pipeline.pipeline.assets import build_stream_assets
 from zd_pipeline.pipeline.checks import build_raw_checks
 from zd_pipeline.pipeline.event_batching import default_event_batching
-from zd_pipeline.pipeline.jobs import build_analytics_job, build_sync_job
+from zd_pipeline.pipeline.jobs import ANALYTICS_JOB, build_analytics_job, build_sync_job
 from zd_pipeline.pipeline.partitions import daily_partitions
-from zd_pipeline.pipeline.resources import warehouse_resource_from_env, zendesk_resource_from_env
+from zd_pipeline.pipeline.resources import warehouse_resource_for, zendesk_resource_for
 from zd_pipeline.pipeline.schedules import build_daily_schedule
 from zd_pipeline.pipeline.sensors import build_sync_sensor
-from zd_pipeline.settings import Settings
+
+
+def build_account_definitions(account: Account, env: Mapping[str, str]) -> dg.Definitions:
+    """Everything one account has, under names of its own (see :meth:`Account.scoped`)."""
+    name, zendesk_key, warehouse_key = account.name, account.scoped("zendesk"), account.scoped("warehouse")
+    partitions_def = daily_partitions(account.start_date)
+    raw = build_stream_assets(name, partitions_def, zendesk_key=zendesk_key, warehouse_key=warehouse_key)
+    sync_job = build_sync_job(raw, name)
+    analytics_group = account.scoped("analytics")
+    analytics = build_analytics_assets(
+        name, warehouse_key=warehouse_key, key_prefix=account.analytics_prefix, group_name=analytics_group
+    )
+    return dg.Definitions(
+        assets=[raw, *analytics],
+        asset_checks=build_raw_checks(name, account.freshness_hours, warehouse_key=warehouse_key),
+        jobs=[sync_job, build_analytics_job(analytics_group, name, account.scoped(ANALYTICS_JOB))],
+        sensors=[
+            build_sync_sensor(sync_job, name, partitions_def, STREAMS.values(), account.sensor_interval_seconds),
+            build_analytics_automation_sensor(
+                account=name, name=account.scoped(AUTOMATION_SENSOR_NAME), group_name=analytics_group
+            ),
+        ],
+        schedules=[build_daily_schedule(sync_job, name)],
+        resources={zendesk_key: zendesk_resource_for(account, env), warehouse_key: warehouse_resource_for(account)},
+    )
 
 
 def build_definitions(env: Mapping[str, str] | None = None) -> dg.Definitions:
     env = os.environ if env is None else env
-    settings = Settings.from_env(env)
-    account = settings.schema
-    partitions_def = daily_partitions(settings.start_date)
-    raw = build_stream_assets(account, partitions_def)
-    sync_job = build_sync_job(raw, account)
-    return dg.Definitions(
-        assets=[raw, *build_analytics_assets(account)],
-        asset_checks=build_raw_checks(account, settings.freshness_hours),
-        jobs=[sync_job, build_analytics_job(account=account)],
-        sensors=[
-            build_sync_sensor(sync_job, account, partitions_def, STREAMS.values(), settings.sensor_interval_seconds),
-            build_analytics_automation_sensor(account=account),
-        ],
-        schedules=[build_daily_schedule(sync_job, account)],
-        resources={"zendesk": zendesk_resource_from_env(env), "warehouse": warehouse_resource_from_env(env)},
-    )
+    return dg.Definitions.merge(*(build_account_definitions(account, env) for account in load_accounts(env)))
 
 
 default_event_batching()  # before any step runs in this process (see the module)

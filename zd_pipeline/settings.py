@@ -19,6 +19,8 @@ The pinned environment interface (README, demo and tests use exactly these names
 ``ZENDESK_START_DATE``         first daily partition, ``YYYY-MM-DD`` (default: 90 days before today)
 ``DAGSTER_HOME``               Dagster instance folder, default ``.dagster_home`` in the project root
 ``ZD_SENSOR_INTERVAL_SECONDS`` how often the sync sensor polls each stream, default 300
+``ZD_ACCOUNTS_FILE``           a YAML file listing several accounts (``zd_pipeline.accounts``); when set, the
+                               account variables above are not read (each entry names its own)
 =============================  ==========================================================================
 
 Secrets are held in fields excluded from ``repr`` and are never logged.
@@ -57,6 +59,7 @@ ENV_DAGSTER_HOME = "DAGSTER_HOME"
 ENV_SENSOR_INTERVAL = "ZD_SENSOR_INTERVAL_SECONDS"
 ENV_FRESHNESS_HOURS = "ZD_FRESHNESS_HOURS"
 ENV_DUCKDB_MEMORY_LIMIT = "ZD_DUCKDB_MEMORY_LIMIT"
+ENV_ACCOUNTS_FILE = "ZD_ACCOUNTS_FILE"
 
 # Documented demo credentials: the simulator accepts these when the ZENDESK_* variables are unset, so the demo
 # and tests run with no setup. They open nothing but a local simulator.

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import time
 import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import dagster as dg
@@ -55,9 +57,11 @@ ANALYTICS_AUTOMATION: dg.AutomationCondition = (
 )
 
 
-def analytics_asset_key(analytics_schema: str, table: AnalyticsTable | str) -> dg.AssetKey:
+def analytics_asset_key(
+    analytics_schema: str, table: AnalyticsTable | str, key_prefix: Sequence[str] = ()
+) -> dg.AssetKey:
     name = table if isinstance(table, str) else table.name
-    return dg.AssetKey([analytics_schema, name])
+    return dg.AssetKey([*key_prefix, analytics_schema, name])
 
 
 def build_analytics_assets(
@@ -66,26 +70,36 @@ def build_analytics_assets(
     *,
     warehouse_key: str = "warehouse",
     automation_condition: dg.AutomationCondition | None = ANALYTICS_AUTOMATION,
+    key_prefix: Sequence[str] = (),
+    group_name: str = GROUP,
 ) -> list[dg.AssetsDefinition]:
     """One asset per analytics table, keyed ``[analytics_schema, table]``, reading raw ``[account_schema, stream]``.
 
     The assets need the ``warehouse`` resource (:class:`WarehouseResource`: its ``path`` and ``lock_timeout`` are
     used; the raw schema is ``account_schema``). Pass ``automation_condition=None`` to drive them by hand.
+    ``key_prefix`` and ``group_name`` keep several accounts' analytics apart in one code location.
     """
     validate_schema(account_schema)  # a bad name fails here, naming what is allowed, not at run time
     validate_schema(analytics_schema)
-    return [_asset(table, account_schema, analytics_schema, warehouse_key, automation_condition) for table in TABLES]
+    names = _Names(tuple(key_prefix), group_name, warehouse_key)
+    return [_asset(table, account_schema, analytics_schema, names, automation_condition) for table in TABLES]
 
 
 def build_analytics_automation_sensor(
-    analytics_schema: str = "analytics", minimum_interval_seconds: int = 60, account: str | None = None
+    analytics_schema: str = "analytics",
+    minimum_interval_seconds: int = 60,
+    account: str | None = None,
+    *,
+    name: str = AUTOMATION_SENSOR_NAME,
+    group_name: str = GROUP,
 ) -> dg.AutomationConditionSensorDefinition:
-    """The sensor that evaluates the analytics assets' automation conditions; running by default. With
+    """The sensor that evaluates the automation conditions of the analytics assets in ``group_name``; running by
+    default. One per account: each evaluates (and launches runs for) its own account's tables only. With
     ``account``, the runs it requests carry the account's ``zd/account`` tag, so Dagster's run queue keeps them
     from running while a sync of that account writes its warehouse (one writer per file)."""
     return dg.AutomationConditionSensorDefinition(
-        AUTOMATION_SENSOR_NAME,
-        target=dg.AssetSelection.groups(GROUP),
+        name,
+        target=dg.AssetSelection.groups(group_name),
         run_tags={ACCOUNT_TAG: account} if account else None,
         default_status=dg.DefaultSensorStatus.RUNNING,
         minimum_interval_seconds=minimum_interval_seconds,
@@ -93,20 +107,30 @@ def build_analytics_automation_sensor(
     )
 
 
+@dataclass(frozen=True)
+class _Names:
+    """Where an account's analytics assets live in the code location: key prefix, group, warehouse resource."""
+
+    key_prefix: tuple[str, ...]
+    group_name: str
+    warehouse_key: str
+
+
 def _asset(
     table: AnalyticsTable,
     account: str,
     analytics: str,
-    warehouse_key: str,
+    names: _Names,
     automation_condition: dg.AutomationCondition | None,
 ) -> dg.AssetsDefinition:
+    warehouse_key = names.warehouse_key
     deps = [dg.AssetKey([account, stream]) for stream in table.raw_streams]
-    deps += [analytics_asset_key(analytics, upstream) for upstream in table.upstream]
+    deps += [analytics_asset_key(analytics, upstream, names.key_prefix) for upstream in table.upstream]
 
     @dg.asset(
-        key=analytics_asset_key(analytics, table),
+        key=analytics_asset_key(analytics, table, names.key_prefix),
         description=table.description,
-        group_name=GROUP,
+        group_name=names.group_name,
         deps=deps,
         kinds=KINDS,
         owners=OWNERS,

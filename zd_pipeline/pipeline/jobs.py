@@ -32,12 +32,12 @@ def build_sync_job(raw: dg.AssetsDefinition, account: str):
     )
 
 
-def build_analytics_job(analytics_group: str = "analytics", account: str | None = None):
-    """Rebuild every analytics table now (the automation sensor does it after syncs; the demo and UI use this).
-    With ``account``, its runs carry that account's tag: they write the account's warehouse file, so they queue
-    behind its syncs like another sync would."""
+def build_analytics_job(analytics_group: str = "analytics", account: str | None = None, name: str = ANALYTICS_JOB):
+    """Rebuild every analytics table of ``analytics_group`` now (the automation sensor does it after syncs; the demo
+    and UI use this). With ``account``, its runs carry that account's tag: they write the account's warehouse file,
+    so they queue behind its syncs like another sync would."""
     return dg.define_asset_job(
-        ANALYTICS_JOB,
+        name,
         selection=dg.AssetSelection.groups(analytics_group),
         tags={ACCOUNT_TAG: account} if account else None,
         description="Rebuilds every analytics table from the raw tables as they are now.",

@@ -24,6 +24,7 @@ import dagster as dg
 from pydantic import Field
 
 from zd_pipeline import settings as cfg
+from zd_pipeline.accounts import Account
 from zd_pipeline.client import ApiTokenAuth, ClientConfig, OAuthAuth, OAuthRefreshAuth, ZendeskClient
 from zd_pipeline.clock import Clock, SystemClock
 from zd_pipeline.warehouse import Warehouse
@@ -64,7 +65,11 @@ class ZendeskResource(dg.ConfigurableResource):
         rate = self.requests_per_minute
         located = bool(account["base_url"] or account["subdomain"])
         if not located or not _has_credentials(account) or rate is None:
-            settings = cfg.Settings.from_env(os.environ)
+            if os.environ.get(cfg.ENV_ACCOUNTS_FILE, "").strip():
+                _check_file_account(located and _has_credentials(account))
+                settings = cfg.Settings()  # the environment's variables belong to no account: the defaults
+            else:
+                settings = cfg.Settings.from_env(os.environ)
             if not located:
                 account = _account(settings, _resolved_secrets(settings).__getitem__)
             elif not _has_credentials(account):
@@ -130,6 +135,18 @@ _REFRESH_FIELDS = ("oauth_client_id", "oauth_client_secret", "oauth_refresh_toke
 _ACCOUNT_FIELDS = ("base_url", "subdomain", "email", "api_token", "oauth_token", *_REFRESH_FIELDS)
 
 
+def _check_file_account(complete: bool) -> None:
+    """With an accounts file the ``ZENDESK_*`` variables belong to no account: a run whose config replaced the
+    resource's bindings (a launchpad override) must repeat the location and credentials, since filling them in
+    from the environment could only pick the wrong account."""
+    if not complete:
+        raise ValueError(
+            f"this run's config of the Zendesk resource leaves out its location or credentials, and with "
+            f"{cfg.ENV_ACCOUNTS_FILE} set they cannot be filled in from the environment: leave the resource out of "
+            "the run config, or give base_url or subdomain and the credentials too"
+        )
+
+
 def _has_credentials(account: Mapping[str, Any]) -> bool:
     refresh = all(account.get(name) for name in _REFRESH_FIELDS)
     return bool(refresh or account.get("oauth_token") or (account.get("email") and account.get("api_token")))
@@ -163,6 +180,21 @@ def _account(settings: cfg.Settings, secret: Callable[[str], Any]) -> dict[str, 
     if settings.oauth_token:
         return {**location, "oauth_token": secret(cfg.ENV_OAUTH_TOKEN)}
     return {**location, "email": secret(cfg.ENV_EMAIL), "api_token": secret(cfg.ENV_API_TOKEN)}
+
+
+def zendesk_resource_for(account: Account, env: Mapping[str, str]) -> ZendeskResource:
+    """The account's resource: the environment's account exactly as :func:`zendesk_resource_from_env` binds it;
+    a file's account with its location and its own variables bound as ``EnvVar`` (a variable unset when the run
+    starts fails that account's run, naming the variable, and no other)."""
+    if not account.from_file:
+        return zendesk_resource_from_env(env)
+    location = {"base_url": account.base_url} if account.base_url else {"subdomain": account.subdomain}
+    secrets = {name: dg.EnvVar(variable) for name, variable in account.secret_variables.items()}
+    return ZendeskResource(**location, **secrets, requests_per_minute=account.requests_per_minute)
+
+
+def warehouse_resource_for(account: Account) -> WarehouseResource:
+    return WarehouseResource(path=str(account.duckdb_path), memory_limit=account.duckdb_memory_limit)
 
 
 def warehouse_resource_from_env(env: Mapping[str, str]) -> WarehouseResource:

@@ -29,13 +29,14 @@ from typing import Any
 
 import dagster as dg
 
+from zd_pipeline.accounts import Account, find_account, load_accounts
 from zd_pipeline.catalogue import get_stream
-from zd_pipeline.definitions import build_definitions
+from zd_pipeline.definitions import build_account_definitions
 from zd_pipeline.pipeline.assets import SyncConfig, raw_asset_key, sync_op_name
 from zd_pipeline.pipeline.jobs import ACCOUNT_TAG, ANALYTICS_JOB, sync_job_name
 from zd_pipeline.pipeline.liveness import live_runs, owner, process_tags
 from zd_pipeline.pipeline.partitions import partition_key_of
-from zd_pipeline.settings import Settings
+from zd_pipeline.settings import SettingsError
 from zd_pipeline.warehouse import Warehouse, WarehouseError
 
 QUIET_LOGGERS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -59,17 +60,19 @@ def run_sync(
     full_refresh: bool = False,
     instance: dg.DagsterInstance | None = None,
     resource_config: Mapping[str, Mapping[str, Any]] | None = None,
+    account_name: str | None = None,
 ) -> SyncOutcome:
     """Materialize ``stream_names`` in one run: every partition from the start date to today, or for a sync after a
     successful one the days from where the streams stopped (see the module docstring).
 
     ``resource_config`` overrides resource fields for this run, e.g. ``{"zendesk": {"per_page": 100}}``; the
     other fields keep their bindings (secrets stay ``EnvVar``s, so nothing secret is stored). When another sync
-    of the account is in progress, nothing runs and the outcome's ``failure`` names that run.
+    of the account is in progress, nothing runs and the outcome's ``failure`` names that run. ``account_name``
+    picks one of several configured accounts (``ZD_ACCOUNTS_FILE``); with one account it may be left out.
     """
-    settings = Settings.from_env(env)
-    defs = _with_resources(build_definitions(env), resource_config or {})
-    account = settings.schema
+    chosen = choose_account(env, account_name)
+    defs = _with_resources(build_account_definitions(chosen, env), chosen, resource_config or {})
+    account = chosen.name
     instance = instance or dg.DagsterInstance.get()
     busy = claim_account(instance, account)
     if busy is not None:
@@ -80,7 +83,7 @@ def run_sync(
     first_key = partitions_def.get_first_partition_key()
     sync_config, start_key = SyncConfig(full_refresh=full_refresh), first_key
     if not full_refresh:
-        warehouse = Warehouse(settings.duckdb_path, memory_limit=settings.duckdb_memory_limit)
+        warehouse = Warehouse(chosen.duckdb_path, memory_limit=chosen.duckdb_memory_limit)
         resume = incremental_resume(instance, warehouse, account, stream_names)
         if resume is not None:
             sync_config, oldest = resume
@@ -105,13 +108,28 @@ def run_sync(
     return _outcome(result)
 
 
-def _with_resources(defs: dg.Definitions, overrides: Mapping[str, Mapping[str, Any]]) -> dg.Definitions:
-    """``defs`` with some resource fields replaced. Not through run config: a resource given run config loses
-    the ``EnvVar`` bindings of the fields it does not repeat (the credentials)."""
+def choose_account(env: Mapping[str, str], name: str | None) -> Account:
+    """The account called ``name``, or the only one configured; ``SettingsError`` names the choices otherwise."""
+    accounts = load_accounts(env)
+    if name is not None:
+        return find_account(accounts, name)
+    if len(accounts) > 1:
+        names = ", ".join(a.name for a in accounts)
+        raise SettingsError(f"{len(accounts)} accounts are configured: name the one to sync ({names})")
+    return accounts[0]
+
+
+def _with_resources(
+    defs: dg.Definitions, account: Account, overrides: Mapping[str, Mapping[str, Any]]
+) -> dg.Definitions:
+    """``defs`` with some resource fields replaced (``overrides`` keyed by role, ``zendesk`` or ``warehouse``). Not
+    through run config: a resource given run config loses the ``EnvVar`` bindings of the fields it does not repeat
+    (the credentials)."""
     if not overrides:
         return defs
     resources = dict(defs.resources or {})
-    for key, fields in overrides.items():
+    for role, fields in overrides.items():
+        key = account.scoped(role)
         old = resources[key]
         current = {name: getattr(old, name) for name in type(old).model_fields}
         resources[key] = type(old)(**{**current, **fields})
@@ -171,9 +189,13 @@ def _busy_message(account: str, run: dg.DagsterRun, by: str) -> str:
     )
 
 
-def run_analytics(env: Mapping[str, str], instance: dg.DagsterInstance | None = None) -> SyncOutcome:
-    """Rebuild every analytics table in one run on the configured instance (what the automation sensor does)."""
-    job = build_definitions(env).resolve_job_def(ANALYTICS_JOB)
+def run_analytics(
+    env: Mapping[str, str], instance: dg.DagsterInstance | None = None, account_name: str | None = None
+) -> SyncOutcome:
+    """Rebuild every analytics table of an account in one run on the configured instance (what the automation
+    sensor does)."""
+    account = choose_account(env, account_name)
+    job = build_account_definitions(account, env).resolve_job_def(account.scoped(ANALYTICS_JOB))
     result = job.execute_in_process(
         run_config=QUIET_LOGGERS, instance=instance or dg.DagsterInstance.get(), raise_on_error=False
     )

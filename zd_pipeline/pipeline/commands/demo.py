@@ -33,6 +33,7 @@ def run(args: argparse.Namespace) -> int:
     from zd_pipeline.pipeline.commands.sync import prepare_dagster_home
     from zd_pipeline.pipeline.runs import run_analytics, run_sync
 
+    os.environ.pop(cfg.ENV_ACCOUNTS_FILE, None)  # the demo syncs its own simulator, the one account of the environment
     try:
         settings = cfg.Settings.from_env()
     except cfg.SettingsError as exc:

@@ -3,6 +3,11 @@
 The run is a real Dagster run on the instance in ``$DAGSTER_HOME`` (default ``.dagster_home``), so the UI and
 the sensor see it. Progress per stream is shown while it runs, a summary table after; the exit status is non-zero
 with the failure's message when any stream failed (pages committed before the failure are kept).
+
+With several accounts (``ZD_ACCOUNTS_FILE``), ``--account NAME`` syncs one; without it every account is synced at
+the same time, each by a ``zd-pipeline sync --account NAME`` process of its own (at most ``--parallel`` at once),
+so one account's failure, slowness or crash never touches another's run. Each account's output is printed when it
+finishes, then one line per account; the exit status is 1 when any account failed.
 """
 
 from __future__ import annotations
@@ -18,7 +23,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from zd_pipeline.settings import ENV_DAGSTER_HOME, PROJECT_ROOT, Settings, SettingsError, check_for_sync
+from zd_pipeline.accounts import check_account, find_account, load_accounts
+from zd_pipeline.settings import ENV_DAGSTER_HOME, PROJECT_ROOT, Settings, SettingsError
+
+DEFAULT_PARALLEL = 4  # as many as dagster.yaml's max_concurrent_runs
 
 if TYPE_CHECKING:
     import dagster as dg
@@ -26,6 +34,13 @@ if TYPE_CHECKING:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--streams", help="comma-separated stream names (default: every stream)")
+    parser.add_argument("--account", help="the account to sync, by its name in ZD_ACCOUNTS_FILE (default: every one)")
+    parser.add_argument(
+        "--parallel",
+        type=int,
+        default=DEFAULT_PARALLEL,
+        help=f"accounts synced at once without --account (default {DEFAULT_PARALLEL})",
+    )
     parser.add_argument(
         "--full-refresh",
         action="store_true",
@@ -35,19 +50,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        settings = Settings.from_env()
-        check_for_sync(settings)
+        accounts = load_accounts()
+        if args.account is not None:
+            accounts = [find_account(accounts, args.account)]
         names = _stream_names(args.streams)
+        if len(accounts) == 1:
+            check_account(accounts[0])
+        elif args.parallel < 1:
+            raise SettingsError(f"--parallel must be 1 or more, got {args.parallel}")
     except (SettingsError, KeyError) as exc:
         print(f"zd-pipeline sync: {exc.args[0]}", file=sys.stderr)
         return 2
+    settings = accounts[0].settings()
     prepare_dagster_home(settings)
+    instance = open_instance(settings.dagster_home)
+    if len(accounts) > 1:
+        from zd_pipeline.pipeline.commands.each_account import sync_each
+
+        return sync_each([a.name for a in accounts], args)
     from zd_pipeline.pipeline.commands.report import print_summary, sync_progress
     from zd_pipeline.pipeline.runs import run_sync
 
-    instance = open_instance(settings.dagster_home)
     with sync_progress(names):
-        outcome = run_sync(os.environ, names, full_refresh=args.full_refresh, instance=instance)
+        outcome = run_sync(
+            os.environ, names, full_refresh=args.full_refresh, instance=instance, account_name=accounts[0].name
+        )
     if outcome.run_id:
         print_summary(replace(outcome, failure=None))
     if outcome.failure:
