@@ -33,7 +33,7 @@ MODULES: dict[tuple[int, ...], str] = {
     (7,): "bench.figures.incremental",
     (8,): "bench.figures.sensor_latency",
     (10,): "bench.figures.bookkeeping",
-    (9, 10): "bench.figures.accounts",
+    (11, 12): "bench.figures.accounts",
 }
 
 

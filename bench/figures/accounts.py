@@ -1,14 +1,14 @@
-"""Figures 9 and 10: several accounts in one deployment (``ZD_ACCOUNTS_FILE``), synced by one ``zd-pipeline sync``.
+"""Figures 11 and 12: several accounts in one deployment (``ZD_ACCOUNTS_FILE``), synced by one ``zd-pipeline sync``.
 
 Each account is a simulator process of its own (its own seed: a different account, its own request log and rate
 limit), and the accounts file names them all; a sandbox holds a fresh ``DAGSTER_HOME`` and the accounts' DuckDB
 files.
 
-* Figure 9 (limit lifted, a report): the wall time of ``zd-pipeline sync`` of four demo-scale accounts at once over
+* Figure 11 (limit lifted, a report): the wall time of ``zd-pipeline sync`` of four demo-scale accounts at once over
   that of ``zd-pipeline sync --account`` of one of them alone, measured alone, four, four, alone (ABBA). 1.0 would
   mean four accounts cost nothing more than one; the accounts share the machine's cores, so on a machine with fewer
   cores than accounts the ratio says how much of the work overlaps.
-* Figure 10 (rate-limited): two accounts at ``L`` requests per minute per endpoint each (simulator and client),
+* Figure 12 (rate-limited): two accounts at ``L`` requests per minute per endpoint each (simulator and client),
   synced at once by one ``zd-pipeline sync``; each account's process wall time (as the command reports it) over its
   own bound, computed from its own simulator's request log exactly as figure 5's. Goal: each ≤ 1.03, no 429.
 """
@@ -115,7 +115,7 @@ def _four_at_once(profile: Profile) -> Figure:
         f"(a process per account, {FOUR} at once)"
     )
     return Figure(
-        9,
+        11,
         "four accounts synced at once vs one alone (limit off)",
         f"{ratio:.2f} × one account's wall time ({four:.1f} s vs {one:.1f} s)",
         "report",
@@ -152,7 +152,7 @@ def _two_rate_limited(profile: Profile) -> Figure:
     )
     worst = max(ratios.values())
     return Figure(
-        10,
+        12,
         f"two accounts rate-limited at once ({limit}/min per endpoint each)",
         " and ".join(f"{r:.3f}" for r in ratios.values()) + f" × own bound, {refused} × 429",
         f"each ≤ {GOAL_RATIO}, 0 × 429",
