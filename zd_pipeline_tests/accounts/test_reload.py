@@ -1,0 +1,80 @@
+"""An account added to the accounts file appears in the running webserver after a reload of the code location, with
+no code change and no restart (what the UI's "Reload" button and ``dagster dev``'s reload do)."""
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from zd_pipeline import settings as cfg
+from zd_pipeline_tests.pipeline.test_webserver import _free_port, _wait_ready
+
+SENSORS = """
+{
+  workspaceOrError { ... on Workspace { locationEntries { name } } }
+  repositoriesOrError { ... on RepositoryConnection { nodes { sensors { name } schedules { name } } } }
+}
+"""
+RELOAD = """
+mutation ($name: String!) {
+  reloadRepositoryLocation(repositoryLocationName: $name) {
+    __typename
+    ... on WorkspaceLocationEntry { locationOrLoadError { __typename } }
+  }
+}
+"""
+
+
+def _entry(name: str, subdomain: str) -> str:
+    return f"  - name: {name}\n    subdomain: {subdomain}\n    oauth_token_env: {name.upper()}_OAUTH_TOKEN\n"
+
+
+def _ask(url: str, query: str, variables: dict | None = None) -> dict:
+    response = httpx.post(f"{url}/graphql", json={"query": query, "variables": variables or {}}, timeout=120)
+    return response.json()["data"]
+
+
+def test_a_reload_picks_up_an_added_and_a_removed_account(tmp_path: Path) -> None:
+    accounts = tmp_path / "accounts.yaml"
+    accounts.write_text("accounts:\n" + _entry("acme", "acme") + _entry("globex", "globex"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ZENDESK_", "ZD_", "DAGSTER_"))}
+    env |= {cfg.ENV_ACCOUNTS_FILE: str(accounts), cfg.ENV_DAGSTER_HOME: str(tmp_path / "dagster_home")}
+    (tmp_path / "dagster_home").mkdir()
+    port = _free_port()
+    command = [sys.executable, "-m", "dagster_webserver", "-m", "zd_pipeline.definitions"]
+    process = subprocess.Popen(
+        [*command, "-h", "127.0.0.1", "-p", str(port)],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(url, process)
+        before = _ask(url, SENSORS)
+        accounts.write_text("accounts:\n" + _entry("acme", "acme") + _entry("initech", "initech"))
+        (location,) = [entry["name"] for entry in before["workspaceOrError"]["locationEntries"]]
+        reloaded = _ask(url, RELOAD, {"name": location})["reloadRepositoryLocation"]
+        after = _ask(url, SENSORS)
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    assert reloaded["__typename"] == "WorkspaceLocationEntry"
+    assert reloaded["locationOrLoadError"]["__typename"] == "RepositoryLocation"
+
+    def schedules(data: dict) -> set[str]:
+        return {s["name"] for s in data["repositoriesOrError"]["nodes"][0]["schedules"]}
+
+    def sensors(data: dict) -> set[str]:
+        return {s["name"] for s in data["repositoriesOrError"]["nodes"][0]["sensors"]}
+
+    assert schedules(before) == {"acme_daily_resync", "globex_daily_resync"}
+    assert {"acme_sync_sensor", "globex_sync_sensor", "globex_analytics_automation_sensor"} <= sensors(before)
+    assert schedules(after) == {"acme_daily_resync", "initech_daily_resync"}
+    assert {"acme_sync_sensor", "initech_sync_sensor"} <= sensors(after)
+    assert not {name for name in sensors(after) if name.startswith("globex")}
