@@ -33,7 +33,8 @@ MODULES: dict[tuple[int, ...], str] = {
     (7,): "bench.figures.incremental",
     (8,): "bench.figures.sensor_latency",
     (10,): "bench.figures.bookkeeping",
-    (11, 12): "bench.figures.accounts",
+    (11,): "bench.figures.accounts",
+    (12,): "bench.figures.accounts_limited",
 }
 
 

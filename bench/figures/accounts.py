@@ -1,4 +1,5 @@
-"""Figures 11 and 12: several accounts in one deployment (``ZD_ACCOUNTS_FILE``), synced by one ``zd-pipeline sync``.
+"""Figure 11 (and the sandbox figure 12 shares): several accounts in one deployment (``ZD_ACCOUNTS_FILE``), synced
+by one ``zd-pipeline sync``.
 
 Each account is a simulator process of its own (its own seed: a different account, its own request log and rate
 limit), and the accounts file names them all; a sandbox holds a fresh ``DAGSTER_HOME`` and the accounts' DuckDB
@@ -8,29 +9,23 @@ files.
   that of ``zd-pipeline sync --account`` of one of them alone, measured alone, four, four, alone (ABBA). 1.0 would
   mean four accounts cost nothing more than one; the accounts share the machine's cores, so on a machine with fewer
   cores than accounts the ratio says how much of the work overlaps.
-* Figure 12 (rate-limited): two accounts at ``L`` requests per minute per endpoint each (simulator and client),
-  synced at once by one ``zd-pipeline sync``; each account's process wall time (as the command reports it) over its
-  own bound, computed from its own simulator's request log exactly as figure 5's. Goal: each ≤ 1.03, no 429.
+* Figure 12 (rate-limited, ``bench.figures.accounts_limited``): two accounts, each against its own bound.
 """
 
 from __future__ import annotations
 
-import re
 import shutil
 import subprocess
 import tempfile
 import time
-from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from bench.common import ALL_STREAMS, PROJECT_ROOT, ZD_PIPELINE, Figure, demo_env, request_log, simulator_process
+from bench.common import ALL_STREAMS, PROJECT_ROOT, ZD_PIPELINE, Figure, demo_env, simulator_process
 from bench.figures import Profile, start_date
-from bench.figures.rate_limited import GOAL_RATIO, theoretical_bound
 
 FOUR = 4
-_DONE = re.compile(r"account (\w+): done in ([0-9.]+) s")
 
 
 class AccountsSandbox:
@@ -92,7 +87,7 @@ def simulators(count: int, scale: str, rate_limit: int = 0) -> Iterator[dict[str
 
 
 def measure(profile: Profile) -> list[Figure]:
-    return [_four_at_once(profile), _two_rate_limited(profile)]
+    return [_four_at_once(profile)]
 
 
 def _four_at_once(profile: Profile) -> Figure:
@@ -122,41 +117,4 @@ def _four_at_once(profile: Profile) -> Figure:
         None,
         note,
         {"ratio": ratio, "alone": alone, "four": together},
-    )
-
-
-def _two_rate_limited(profile: Profile) -> Figure:
-    limit = profile.limited_rpm
-    with simulators(2, profile.limited_scale, rate_limit=limit) as urls:
-        with AccountsSandbox(urls, requests_per_minute=limit, since=start_date(profile.limited_days)) as box:
-            total, output = box.sync("--streams", ",".join(ALL_STREAMS))
-        logs = {name: request_log(url) for name, url in urls.items()}
-    seconds = {name: float(s) for name, s in _DONE.findall(output)}
-    if set(seconds) != set(urls):
-        raise RuntimeError(f"the command did not report every account as done:\n{output[-3000:]}")
-    ratios, parts, refused = {}, [], 0
-    for name, log in logs.items():
-        api = [entry for entry in log if not entry[2].startswith("/_sim")]
-        served = Counter(entry[2] for entry in api if entry[4] == 200)
-        refused += sum(1 for entry in api if entry[4] == 429)
-        bound = theoretical_bound(dict(served), limit)
-        ratios[name] = seconds[name] / bound if bound else float("inf")
-        busiest, most = served.most_common(1)[0]
-        parts.append(
-            f"{name}: {seconds[name]:.1f} s / bound {bound:.0f} s = {ratios[name]:.3f} (busiest {busiest}, {most} "
-            "requests)"
-        )
-    note = (
-        f"{profile.limited_scale} scale, last {profile.limited_days} days, {limit}/min per endpoint per account, two "
-        f"simulator processes, one `zd-pipeline sync` ({total:.1f} s); " + "; ".join(parts) + f"; {refused} × 429"
-    )
-    worst = max(ratios.values())
-    return Figure(
-        12,
-        f"two accounts rate-limited at once ({limit}/min per endpoint each)",
-        " and ".join(f"{r:.3f}" for r in ratios.values()) + f" × own bound, {refused} × 429",
-        f"each ≤ {GOAL_RATIO}, 0 × 429",
-        worst <= GOAL_RATIO and refused == 0,
-        note,
-        {"ratios": ratios, "seconds": seconds, "refused": refused},
     )
