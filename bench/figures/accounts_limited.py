@@ -49,7 +49,7 @@ def measure(profile: Profile) -> list[Figure]:
         f"simulator processes, one `zd-pipeline sync` ({total:.1f} s); " + "; ".join(parts) + f"; {refused} × 429"
     )
     worst = max(ratios.values())
-    return Figure(
+    figure = Figure(
         12,
         f"two accounts rate-limited at once ({limit}/min per endpoint each)",
         " and ".join(f"{r:.3f}" for r in ratios.values())
@@ -59,3 +59,4 @@ def measure(profile: Profile) -> list[Figure]:
         note,
         {"ratios": ratios, "paging": paging, "seconds": seconds, "refused": refused},
     )
+    return [figure]
