@@ -42,6 +42,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     os.environ.update(dotenv_of(Path.cwd()))  # what `dagster dev` itself will load, so both see one account
+    if os.environ.get(cfg.ENV_ACCOUNTS_FILE, "").strip():
+        return _dagster_dev_on_accounts_file(args)
     try:
         settings = cfg.Settings.from_env()
         located = settings.base_url is not None or settings.subdomain is not None
@@ -57,6 +59,23 @@ def run(args: argparse.Namespace) -> int:
         print(f"zd-pipeline dev: {describe_account(settings)}; no simulator started.", flush=True)
         return _dagster_dev(args)
     return _dagster_dev_on_demo_simulator(args)
+
+
+def _dagster_dev_on_accounts_file(args: argparse.Namespace) -> int:
+    """Several accounts (``ZD_ACCOUNTS_FILE``): the UI on them as configured, no simulator; the file is read again
+    whenever the code location reloads."""
+    from zd_pipeline.accounts import load_accounts
+    from zd_pipeline.pipeline.commands.sync import prepare_dagster_home
+
+    try:
+        accounts = load_accounts()
+    except cfg.SettingsError as exc:
+        print(f"zd-pipeline dev: {exc}", file=sys.stderr)
+        return 2
+    prepare_dagster_home(accounts[0].settings())
+    names = ", ".join(account.name for account in accounts)
+    print(f"zd-pipeline dev: {len(accounts)} accounts from {cfg.ENV_ACCOUNTS_FILE} ({names}); no simulator started.")
+    return _dagster_dev(args)
 
 
 def _dagster_dev_on_demo_simulator(args: argparse.Namespace) -> int:
