@@ -5,24 +5,24 @@ Without ``ZD_ACCOUNTS_FILE`` there is exactly one account, read from the ``ZENDE
 YAML file lists the accounts::
 
     accounts:
-      - name: acme                          # asset-key prefix, group, DuckDB schema; letters, digits, _
+      - name: acme                          # asset-key prefix and group; lower-case letters, digits, _
         subdomain: acme                     # or base_url: https://support.acme.example
         email_env: ACME_ZENDESK_EMAIL       # the NAMES of the variables holding the secrets
         api_token_env: ACME_ZENDESK_API_TOKEN
         requests_per_minute: 10             # optional, as ZENDESK_REQUESTS_PER_MINUTE (default 10)
         start_date: 2025-01-01              # optional, as ZENDESK_START_DATE (default: 90 days ago)
-        duckdb_path: data/zendesk-acme.duckdb   # optional; relative paths are relative to this file's folder
+        duckdb_path: data/acme.duckdb       # optional (default data/<name>.duckdb); relative to this file's folder
       - name: globex
         base_url: https://globex.zendesk.com
         oauth_token_env: GLOBEX_ZENDESK_OAUTH_TOKEN
 
 An entry takes the single-account variables' settings in lower case without their prefix (also
-``sensor_interval_seconds`` and ``freshness_hours``); whatever it leaves out has the documented default, never the
-value of a ``ZENDESK_*`` variable. Secrets are never written in the file: a key holding one (``api_token``,
-``email``, ``oauth_token``, ...) is refused and the error names the ``*_env`` key to use instead. The file is read
-when the definitions load, so ``dagster dev``'s reload or a code-server restart picks up an added or removed
-account with no code change. This module knows nothing of Dagster: it parses and validates, and resolves an
-account's secrets from the environment only when asked (:meth:`Account.settings`).
+``sensor_interval_seconds``, ``freshness_hours`` and ``duckdb_memory_limit``); whatever it leaves out has the
+documented default, never the value of a ``ZENDESK_*`` variable. Secrets are never written in the file: a key
+holding one (``api_token``, ``email``, ``oauth_token``, ...) is refused and the error names the ``*_env`` key to
+use instead. The file is read when the definitions load, so ``dagster dev``'s reload or a code-server restart picks
+up an added or removed account with no code change. This module knows nothing of Dagster: it parses and validates,
+and resolves an account's secrets from the environment only when asked (:meth:`Account.settings`).
 """
 
 from __future__ import annotations
@@ -50,7 +50,11 @@ SECRETS: dict[str, str] = {
     "email": cfg.ENV_EMAIL,
     "api_token": cfg.ENV_API_TOKEN,
     "oauth_token": cfg.ENV_OAUTH_TOKEN,
+    "oauth_client_id": cfg.ENV_OAUTH_CLIENT_ID,
+    "oauth_client_secret": cfg.ENV_OAUTH_CLIENT_SECRET,
+    "oauth_refresh_token": cfg.ENV_OAUTH_REFRESH_TOKEN,
 }
+_REFRESH = ("oauth_client_id", "oauth_client_secret", "oauth_refresh_token")
 # Keys that look like a secret written into the file; refused with the fix (``<key>_env``) and never echoed.
 _SECRET_WORDS = ("token", "password", "secret", "email", "credential", "key")
 _SETTINGS = {
@@ -62,6 +66,7 @@ _SETTINGS = {
     "duckdb_path",
     "sensor_interval_seconds",
     "freshness_hours",
+    "duckdb_memory_limit",
 }
 _ALLOWED = _SETTINGS | {f"{name}_env" for name in SECRETS}
 
@@ -83,13 +88,14 @@ class Account:
     requests_per_minute: int = cfg.DEFAULT_REQUESTS_PER_MINUTE
     start_date: date = field(default_factory=lambda: cfg.default_start_date())
     duckdb_path: Path = cfg.DEFAULT_DUCKDB_PATH
+    duckdb_memory_limit: str = cfg.DEFAULT_DUCKDB_MEMORY_LIMIT
     sensor_interval_seconds: int = cfg.DEFAULT_SENSOR_INTERVAL_SECONDS
     freshness_hours: float = cfg.DEFAULT_FRESHNESS_HOURS
     from_file: bool = False
 
     @property
     def schema(self) -> str:
-        """The DuckDB schema of the raw tables (and the raw asset keys' prefix): the account's name."""
+        """The raw asset keys' prefix (``ZD_SCHEMA`` for the environment's account): the account's name."""
         return self.name
 
     def scoped(self, name: str) -> str:
@@ -112,6 +118,7 @@ class Account:
             subdomain=self.subdomain,
             requests_per_minute=self.requests_per_minute,
             duckdb_path=self.duckdb_path,
+            duckdb_memory_limit=self.duckdb_memory_limit,
             schema=self.schema,
             start_date=self.start_date,
             dagster_home=Path((env.get(cfg.ENV_DAGSTER_HOME) or "").strip() or cfg.DEFAULT_DAGSTER_HOME),
@@ -149,15 +156,16 @@ def environment_account(settings: cfg.Settings) -> Account:
         requests_per_minute=settings.requests_per_minute,
         start_date=settings.start_date,
         duckdb_path=settings.duckdb_path,
+        duckdb_memory_limit=settings.duckdb_memory_limit,
         sensor_interval_seconds=settings.sensor_interval_seconds,
         freshness_hours=settings.freshness_hours,
     )
 
 
-def default_duckdb_path(name: str, folder: Path = cfg.DEFAULT_DUCKDB_PATH.parent) -> Path:
-    """A file of the account's own next to the single account's default, ``zendesk-<name>.duckdb``: its stem
-    (DuckDB's catalog name) is never a schema name, so ``<name>.tickets`` is never ambiguous."""
-    return folder / f"zendesk-{name}.duckdb"
+def default_duckdb_path(name: str, folder: Path = cfg.DATA_FOLDER) -> Path:
+    """A file of the account's own, named after it as the single account's is (``data/<name>.duckdb``): a session
+    on it reads ``tickets`` or ``<name>.tickets``."""
+    return folder / f"{name}.duckdb"
 
 
 def read_accounts_file(path: Path) -> list[Account]:
@@ -198,7 +206,7 @@ def parse_entry(entry: Any, index: int, path: Path) -> Account:
         raise cfg.SettingsError(
             f"{where}: name {name!r} cannot name an account: use lower-case letters, digits and underscores, "
             f"starting with a letter, at most 40 characters, and none of {', '.join(sorted(_RESERVED_NAMES))} "
-            "(it becomes the asset-key prefix, the Dagster group and the DuckDB schema)"
+            "(it becomes the asset-key prefix, the Dagster group and the name of its default DuckDB file)"
         )
     where = f"{path}: account {name!r}"
     for key in entry:
@@ -211,6 +219,7 @@ def parse_entry(entry: Any, index: int, path: Path) -> Account:
         requests_per_minute=_whole(values, "requests_per_minute", cfg.DEFAULT_REQUESTS_PER_MINUTE, where, zero=True),
         start_date=_start_date(values.get("start_date"), where),
         duckdb_path=_duckdb_path(values.get("duckdb_path"), name, path, where),
+        duckdb_memory_limit=_memory_limit(values.get("duckdb_memory_limit"), where),
         sensor_interval_seconds=_whole(values, "sensor_interval_seconds", cfg.DEFAULT_SENSOR_INTERVAL_SECONDS, where),
         freshness_hours=_hours(values.get("freshness_hours"), where),
         from_file=True,
@@ -273,13 +282,20 @@ def _secret_variables(entry: dict[str, Any], where: str) -> dict[str, str]:
                 "secret itself): put the secret in that variable, and its name in the file"
             )
         found[name] = value
+    if all(name in found for name in _REFRESH):  # expiring OAuth tokens; oauth_token_env, if given, is the first
+        return {name: found[name] for name in (*_REFRESH, "oauth_token") if name in found}
+    if any(name in found for name in _REFRESH):
+        raise cfg.SettingsError(
+            f"{where}: expiring OAuth tokens need all three of oauth_client_id_env, oauth_client_secret_env and "
+            "oauth_refresh_token_env"
+        )
     if "oauth_token" in found:
         return {"oauth_token": found["oauth_token"]}
     if "email" in found and "api_token" in found:
         return {"email": found["email"], "api_token": found["api_token"]}
     raise cfg.SettingsError(
         f"{where}: no credentials: name the variables holding them, 'email_env' and 'api_token_env' (an API "
-        "token), or 'oauth_token_env'"
+        "token), or 'oauth_token_env' (or the three oauth_*_env of expiring OAuth tokens)"
     )
 
 
@@ -297,6 +313,14 @@ def _hours(value: Any, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
         raise cfg.SettingsError(f"{where}: freshness_hours must be a number of hours above 0, e.g. 6 or 0.5")
     return float(value)
+
+
+def _memory_limit(value: Any, where: str) -> str:
+    try:
+        return cfg.parse_memory_limit(None if value is None else str(value))
+    except cfg.SettingsError as exc:
+        message = exc.args[0].replace(f"{cfg.ENV_DUCKDB_MEMORY_LIMIT}=", "duckdb_memory_limit ")
+        raise cfg.SettingsError(f"{where}: {message}") from None
 
 
 def _start_date(value: Any, where: str) -> date:

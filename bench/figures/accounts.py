@@ -45,7 +45,7 @@ class AccountsSandbox:
                 "    email_env: ZENDESK_EMAIL",
                 "    api_token_env: ZENDESK_API_TOKEN",
                 f"    requests_per_minute: {requests_per_minute}",
-                f"    duckdb_path: zendesk-{name}.duckdb",
+                f"    duckdb_path: {name}.duckdb",
             ]
             lines += [f"    start_date: {since}"] if since else []
         accounts = self.folder / "accounts.yaml"

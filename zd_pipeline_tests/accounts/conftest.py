@@ -40,13 +40,13 @@ def accounts_file(urls: dict[str, str], since: date) -> str:
     api_token_env: ACME_API_TOKEN
     requests_per_minute: 0
     start_date: {since.isoformat()}
-    duckdb_path: zendesk-acme.duckdb
+    duckdb_path: acme.duckdb
   - name: globex
     base_url: {urls["globex"]}
     oauth_token_env: GLOBEX_OAUTH_TOKEN
     requests_per_minute: 0
     start_date: {since.isoformat()}
-    duckdb_path: zendesk-globex.duckdb
+    duckdb_path: globex.duckdb
 """
 
 
@@ -83,7 +83,7 @@ def accounts_env(
 
 
 def account_warehouse(folder: Path, account: str) -> Warehouse:
-    return Warehouse(folder / f"zendesk-{account}.duckdb", schema=account)
+    return Warehouse(folder / f"{account}.duckdb")
 
 
 def assert_exact(folder: Path, simulators: dict[str, Simulator], account: str, since: date, streams=STREAMS) -> None:

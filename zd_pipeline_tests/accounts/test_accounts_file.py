@@ -26,6 +26,7 @@ accounts:
     duckdb_path: warehouse/globex.duckdb
     sensor_interval_seconds: 60
     freshness_hours: 0.5
+    duckdb_memory_limit: 512MB
 """
 
 
@@ -40,12 +41,21 @@ def test_two_accounts_with_their_own_settings_and_defaults(tmp_path: Path) -> No
     assert (acme.name, acme.subdomain, acme.base_url) == ("acme", "acme", None)
     assert acme.secret_variables == {"email": "ACME_EMAIL", "api_token": "ACME_API_TOKEN"}
     assert (acme.requests_per_minute, acme.start_date) == (30, date(2026, 11, 1))
-    assert acme.duckdb_path == cfg.DEFAULT_DUCKDB_PATH.parent / "zendesk-acme.duckdb"  # a file of its own
+    assert acme.duckdb_path == cfg.DATA_FOLDER / "acme.duckdb"  # a file of its own
+    assert acme.duckdb_memory_limit == cfg.DEFAULT_DUCKDB_MEMORY_LIMIT
     assert acme.sensor_interval_seconds == cfg.DEFAULT_SENSOR_INTERVAL_SECONDS
     assert globex.base_url == "http://127.0.0.1:9999"
     assert globex.secret_variables == {"oauth_token": "GLOBEX_OAUTH"}
     assert globex.duckdb_path == tmp_path / "warehouse" / "globex.duckdb"  # relative to the file's folder
     assert (globex.requests_per_minute, globex.sensor_interval_seconds, globex.freshness_hours) == (10, 60, 0.5)
+
+
+def test_expiring_oauth_tokens_name_their_three_variables(tmp_path: Path) -> None:
+    entry = "    oauth_client_id_env: C\n    oauth_client_secret_env: S\n    oauth_refresh_token_env: R\n"
+    (account,) = load_accounts(_write(tmp_path, f"accounts:\n  - name: acme\n    subdomain: acme\n{entry}"))
+    assert account.secret_variables == {"oauth_client_id": "C", "oauth_client_secret": "S", "oauth_refresh_token": "R"}
+    with pytest.raises(cfg.SettingsError, match="account 'acme': S is not set"):
+        check_account(account, {"C": "id", "R": "refresh"})
 
 
 def test_without_the_file_the_environment_is_the_one_account() -> None:
@@ -84,6 +94,8 @@ def test_a_secret_given_as_a_variable_name_is_refused_without_echoing_it(tmp_pat
         ("- name: acme\n    subdomain: acme.zendesk.com\n    oauth_token_env: T", "is not a Zendesk subdomain"),
         ("- name: acme\n    subdomain: acme", "no credentials: name the variables"),
         ("- name: acme\n    subdomain: acme\n    email_env: E", "no credentials"),
+        ("- name: acme\n    subdomain: acme\n    oauth_client_id_env: C", "need all three of oauth_client_id_env"),
+        ("- name: acme\n    subdomain: acme\n    oauth_token_env: T\n    duckdb_memory_limit: lots", "memory_limit"),
         ("- name: acme\n    subdomain: acme\n    oauth_token_env: T\n    rate: 5", "unknown setting 'rate'"),
         ("- name: acme\n    subdomain: acme\n    oauth_token_env: T\n    start_date: 2999-01-01", "in the future"),
         ("- name: acme\n    subdomain: acme\n    oauth_token_env: T\n    requests_per_minute: -1", "whole number"),
@@ -143,7 +155,7 @@ def test_definitions_give_each_account_its_own_assets_checks_jobs_sensors_schedu
     assert isinstance(acme.api_token, dg.EnvVar) and acme.api_token.env_var_name == "ACME_API_TOKEN"
     assert isinstance(globex.oauth_token, dg.EnvVar) and globex.oauth_token.env_var_name == "GLOBEX_OAUTH"
     assert defs.resources["globex_warehouse"].path == str(tmp_path / "warehouse" / "globex.duckdb")
-    assert defs.resources["globex_warehouse"].schema_name == "globex"
+    assert defs.resources["globex_warehouse"].memory_limit == "512MB"
 
 
 def test_the_definitions_follow_the_file_when_they_load_again(tmp_path: Path) -> None:
