@@ -46,11 +46,20 @@ def test_cursor_exports_only_for_tickets_and_users() -> None:
         get_stream("organizations").path_for(Pagination.CURSOR)
 
 
-def test_routing_streams_use_uuid_ids_and_append() -> None:
+def test_routing_streams_keep_newest_state_history_and_need_a_plan_feature() -> None:
     routing = [s for s in STREAMS.values() if s.pagination is Pagination.ROUTING]
     assert len(routing) == 3
-    assert all(s.id_type == "VARCHAR" and s.write_mode is WriteMode.APPEND for s in routing)
+    assert all(s.id_type == "VARCHAR" and s.write_mode is WriteMode.UPSERT for s in routing)
     assert all(s.max_page_size == 3000 for s in routing)
+    assert all(s.history_key == ("id", "time", "type") and s.history_table == f"{s.name}_history" for s in routing)
+    assert {s.plan_feature for s in routing} == {"skill_based_routing"}
+    assert all(s.plan_feature is None and s.history_table is None for s in STREAMS.values() if s not in routing)
+    instance_values = get_stream("routing_instance_values").tombstone
+    assert instance_values is not None
+    assert instance_values.marks("unassociate_agent") and instance_values.marks("unassociate_ticket")
+    assert not instance_values.marks("associate_agent")
+    assert get_stream("routing_attributes").tombstone.marks("delete")
+    assert not get_stream("users").tombstone.marks(0)  # 0 is not False
 
 
 def test_ordering_epoch_reads_both_formats() -> None:

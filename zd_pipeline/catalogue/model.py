@@ -60,15 +60,28 @@ class Column:
 
 @dataclass(frozen=True)
 class Tombstone:
-    """How a deleted record looks: ``record[field] == value`` marks it deleted (nothing is ever hard-deleted)."""
+    """How a deleted record looks: ``record[field]`` equal to ``value`` or one of ``others`` (and of its type:
+    ``0`` is not ``False``) marks it deleted. Nothing is ever hard-deleted."""
 
     field: str
     value: object
+    others: tuple[object, ...] = ()
+
+    def marks(self, value: object) -> bool:
+        """Whether a record whose tombstone field holds ``value`` is deleted."""
+        return any(type(value) is type(v) and value == v for v in (self.value, *self.others))
 
 
 @dataclass(frozen=True)
 class Stream:
-    """One Zendesk incremental export, described once for every layer."""
+    """One Zendesk incremental export, described once for every layer.
+
+    ``history_key``: the export is a change log (each item is one change of the object its primary key names;
+    older changes of an id are served too). The table keeps each id's newest state by the ordering field and
+    ``<table>_history`` every change, one row per distinct ``history_key`` value (see :attr:`history_table`).
+    ``plan_feature``: the export exists only on Zendesk plans with this feature; a 403 on it means the account's
+    plan does not offer it (the client raises ``FeatureNotOfferedError``), which is not a failed sync.
+    """
 
     name: str
     description: str
@@ -85,6 +98,13 @@ class Stream:
     sideloads: tuple[str, ...] = ()
     tombstone: Tombstone | None = None
     max_page_size: int = 1000
+    history_key: tuple[str, ...] = ()
+    plan_feature: str | None = None
+
+    @property
+    def history_table(self) -> str | None:
+        """Name of the change-history table (``<table>_history``), or ``None`` when the stream keeps none."""
+        return f"{self.table}_history" if self.history_key else None
 
     @property
     def table(self) -> str:

@@ -169,8 +169,13 @@ TICKET_METRIC_EVENTS = Stream(
 )
 
 
-def _routing(name: str, key: str, path: str, description: str, columns: tuple[Column, ...]) -> Stream:
-    # Assumption (NOTES.md): routing items are change events, kept append-only and keyed by their UUID id.
+SKILL_BASED_ROUTING = "skill_based_routing"
+
+
+def _routing(name: str, key: str, path: str, description: str, tombstone: Tombstone, columns: tuple) -> Stream:
+    # NOTES.md (corrected): items are change events; ``id`` names the attribute, attribute value or instance value
+    # that changed, so an update or delete carries its create's id. The table holds each id's newest state by
+    # ``time`` (a delete / unassociate as a tombstone); every event stays in ``<table>_history``.
     return Stream(
         name=name,
         description=description,
@@ -179,13 +184,16 @@ def _routing(name: str, key: str, path: str, description: str, columns: tuple[Co
         pagination=Pagination.ROUTING,
         ordering_field="time",
         ordering_format=TimestampFormat.ISO,
-        write_mode=WriteMode.APPEND,
+        write_mode=WriteMode.UPSERT,
         id_type="VARCHAR",
         max_page_size=3000,
+        tombstone=tombstone,
+        history_key=("id", "time", "type"),
+        plan_feature=SKILL_BASED_ROUTING,  # Enterprise plans only (NOTES.md)
         columns=(
-            _c("id", "VARCHAR", "Event UUID."),
-            _c("type", "VARCHAR", "create / update / delete, or (un)associate_agent / (un)associate_ticket."),
-            _c("time", _TS, "When the change happened."),
+            _c("id", "VARCHAR", "UUID of the object that changed (the same on its create, updates and delete)."),
+            _c("type", "VARCHAR", "The newest change: create / update / delete, or (un)associate_agent / _ticket."),
+            _c("time", _TS, "When the newest change happened."),
             *columns,
         ),
     )
@@ -195,20 +203,20 @@ ROUTING_ATTRIBUTES = _routing(
     "routing_attributes",
     "attributes",
     "attributes.json",
-    "Skill-based routing: change events of attributes (skill types). Append-only.",
-    (
-        _c("attribute_id", "VARCHAR", "Attribute (skill type) UUID."),
-        _c("name", "VARCHAR", "Attribute name, e.g. Language."),
-    ),
+    "Skill-based routing attributes (skill types), newest state per id; deleted ones stay with type 'delete'. "
+    "Every change is in routing_attributes_history.",
+    Tombstone("type", "delete"),
+    (_c("name", "VARCHAR", "Attribute name, e.g. Language."),),
 )
 ROUTING_ATTRIBUTE_VALUES = _routing(
     "routing_attribute_values",
     "attribute_values",
     "attribute_values.json",
-    "Skill-based routing: change events of attribute values (skills). Append-only.",
+    "Skill-based routing attribute values (skills), newest state per id; deleted ones stay with type 'delete'. "
+    "Every change is in routing_attribute_values_history.",
+    Tombstone("type", "delete"),
     (
-        _c("attribute_value_id", "VARCHAR", "Attribute value (skill) UUID."),
-        _c("attribute_id", "VARCHAR", "Attribute (skill type) the skill belongs to."),
+        _c("attribute_id", "VARCHAR", "Attribute (skill type) the skill belongs to (routing_attributes.id)."),
         _c("name", "VARCHAR", "Skill name, e.g. German."),
     ),
 )
@@ -216,10 +224,12 @@ ROUTING_INSTANCE_VALUES = _routing(
     "routing_instance_values",
     "instance_values",
     "instance_values.json",
-    "Skill-based routing: skills (un)associated with agents and tickets. Append-only.",
+    "Skill-based routing instance values: a skill on an agent or a ticket, newest state per id; removed ones stay "
+    "with type unassociate_*. Every change is in routing_instance_values_history.",
+    Tombstone("type", "unassociate_agent", ("unassociate_ticket",)),
     (
-        _c("attribute_value_id", "VARCHAR", "Skill (attribute value) UUID (un)associated."),
-        _c("instance_id", "VARCHAR", "Agent or ticket id."),
+        _c("attribute_value_id", "VARCHAR", "The skill (routing_attribute_values.id)."),
+        _c("instance_id", "VARCHAR", "Agent (users.id) or ticket (tickets.id) the skill is on."),
     ),
 )
 

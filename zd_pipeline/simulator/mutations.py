@@ -17,12 +17,21 @@ from zd_pipeline.simulator import vocab as v
 from zd_pipeline.simulator.isotime import iso
 from zd_pipeline.simulator.lifecycle import STATUSES
 from zd_pipeline.simulator.people_layout import ORG_ID_BASE, USER_ID_BASE
-from zd_pipeline.simulator.rand import draws, ordered_uuid, uuid_for
+from zd_pipeline.simulator.rand import draws
 from zd_pipeline.simulator.render_tickets import audit_record, child, comment, flag_comments, metric_event_record
-from zd_pipeline.simulator.routing import LIVE_VALUES, SALT_ATTRIBUTE, SALT_VALUE, VALUES
+from zd_pipeline.simulator.routing import (
+    LIVE_VALUES,
+    SALT_INSTANCE,
+    SALT_ROUTING,
+    VALUES,
+    attribute_id,
+    instance_index,
+    uuids,
+    value_id,
+)
 from zd_pipeline.simulator.store import StreamStore
 from zd_pipeline.simulator.ticket_layout import EVENT_ID_BASE, EVENT_ID_STRIDE, METRIC_ID_BASE
-from zd_pipeline.simulator.world import ROUTING_OFFSETS, World
+from zd_pipeline.simulator.world import World
 
 # Which status an update moves a ticket to, by current status (closed tickets are never updated).
 NEXT_STATUS = {
@@ -52,6 +61,7 @@ class Mutator:
         self.next_metric_id = METRIC_ID_BASE + len(s["ticket_metric_events"])
         self.last_ts = 0
         self.calls = 0
+        self.unassociated: set[str] = set()  # agents' skills taken away by mutations
 
     def mutate(self, now: float, updates: int, creates: int, deletes: int, seed: int | None) -> dict[str, dict]:
         rng = random.Random(seed if seed is not None else self.seed * 7_919 + self.calls)
@@ -81,10 +91,13 @@ class Mutator:
     @staticmethod
     def _kind(store: StreamStore, record: dict[str, Any]) -> str:
         """created / updated / deleted, judged before the write (events are always created)."""
+        tomb = store.stream.tombstone
+        deleted = tomb is not None and tomb.marks(record.get(tomb.field))
+        if store.stream.history_key:  # a change event says what it is
+            return "deleted" if deleted else "updated" if record.get("type") == "update" else "created"
         if store.stream.write_mode is WriteMode.APPEND or not store.knows(record[store.stream.primary_key]):
             return "created"
-        tomb = store.stream.tombstone
-        return "deleted" if tomb is not None and record.get(tomb.field) == tomb.value else "updated"
+        return "deleted" if deleted else "updated"
 
     # --- tickets ------------------------------------------------------------------------------------------------
 
@@ -268,30 +281,36 @@ class Mutator:
             )
 
     def _routing(self, rng: random.Random, ts: int, writes: dict) -> None:
-        def event_id(name: str, extra: int) -> str:
-            store = self.world.stores[name]
-            position = ROUTING_OFFSETS[name] + len(store) + extra
-            high, low = (int(x) for x in draws(self.seed, 35, [position], 2)[0])
-            return ordered_uuid(ts, position, high << 32 | low)
-
+        """A skill renamed, a skill given to an agent and one taken from another agent (their first skill of the
+        history, once per agent)."""
         value = rng.randrange(LIVE_VALUES)
-        attribute = VALUES[value][0]
         writes["routing_attribute_values"].append(
             {
-                "id": event_id("routing_attribute_values", 0),
+                "id": value_id(self.seed, value),
                 "time": iso(ts),
                 "type": "update",
-                "attribute_value_id": uuid_for(self.seed, SALT_VALUE, value),
-                "attribute_id": uuid_for(self.seed, SALT_ATTRIBUTE, attribute),
+                "attribute_id": attribute_id(self.seed, VALUES[value][0]),
                 "name": f"{VALUES[value][1]} (v{ts})",
             }
         )
-        writes["routing_instance_values"].append(
-            {
-                "id": event_id("routing_instance_values", 0),
-                "time": iso(ts),
-                "type": "associate_agent",
-                "attribute_value_id": uuid_for(self.seed, SALT_VALUE, value),
-                "instance_id": str(self._agent(rng)),
-            }
-        )
+        agent = rng.randrange(self.world.scale.agents)
+        given = self._instance_value(value, agent)
+        writes["routing_instance_values"].append(self._agent_skill(given, value, agent, ts, "associate_agent"))
+        other = rng.randrange(self.world.scale.agents)
+        first = int(draws(self.seed, SALT_ROUTING, [other], 4)[0, 1]) % LIVE_VALUES
+        taken = self._instance_value(first, other)
+        if taken != given and taken not in self.unassociated:
+            self.unassociated.add(taken)
+            writes["routing_instance_values"].append(self._agent_skill(taken, first, other, ts, "unassociate_agent"))
+
+    def _instance_value(self, value: int, agent: int) -> str:
+        return uuids(self.seed, SALT_INSTANCE, [int(instance_index(value, agent, 0))])[0]
+
+    def _agent_skill(self, id_: str, value: int, agent: int, ts: int, type_: str) -> dict[str, Any]:
+        return {
+            "id": id_,
+            "time": iso(ts),
+            "type": type_,
+            "attribute_value_id": value_id(self.seed, value),
+            "instance_id": str(self._user_id(agent)),
+        }

@@ -4,7 +4,8 @@ Positions ``[0, base)`` are the generated history (timestamps in a sorted numpy 
 demand); positions ``[base, base + len(overlay))`` are records written by mutations, all newer than the base.
 For upsert streams a mutated record's base position is *superseded* (skipped) and its newest version lives in
 the overlay, so the store always holds exactly one version per id, at its newest ordering timestamp: what
-Zendesk's export serves. The order is (ordering timestamp, id) throughout.
+Zendesk's export serves. Change-log streams (``Stream.history_key``: routing) are upsert tables but their export
+serves every change, so nothing of theirs is superseded. The order is (ordering timestamp, id) throughout.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ class StreamStore:
             return False
         if pos < self.base_len:
             return self.base.tombstones is not None and bool(self.base.tombstones[pos])
-        return self.overlay[pos - self.base_len][2].get(tomb.field) == tomb.value
+        return tomb.marks(self.overlay[pos - self.base_len][2].get(tomb.field))
 
     def records(self, positions: list[int]) -> list[dict[str, Any]]:
         """Records at ``positions`` (ascending), base ones rendered in one batch."""
@@ -135,7 +136,7 @@ class StreamStore:
         record_id = record[self.stream.primary_key]
         if self.overlay and (ts, record_id) < self.overlay[-1][:2]:
             raise ValueError(f"{self.stream.name}: write out of order at ts={ts}, id={record_id}")
-        if self.stream.write_mode is WriteMode.UPSERT:
+        if self.stream.write_mode is WriteMode.UPSERT and not self.stream.history_key:
             previous = self.newest.get(record_id)
             if previous is None:
                 previous = self.base.position_of(record_id)

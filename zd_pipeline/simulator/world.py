@@ -34,8 +34,6 @@ from zd_pipeline.simulator.ticket_layout import (
     build_ticket_layout,
 )
 
-ROUTING_OFFSETS = {"routing_attributes": 0, "routing_attribute_values": 1 << 24, "routing_instance_values": 2 << 24}
-
 
 @dataclass
 class World:
@@ -94,13 +92,13 @@ def build_world(seed: int, scale: Scale, window: Window) -> World:
         ),
     }
     routing_events = {
-        "routing_attributes": ("attributes", attribute_events(window)),
-        "routing_attribute_values": ("attribute_values", attribute_value_events(window)),
+        "routing_attributes": ("attributes", attribute_events(seed, window)),
+        "routing_attribute_values": ("attribute_values", attribute_value_events(seed, window)),
         "routing_instance_values": ("instance_values", instance_value_events(seed, scale, window, t)),
     }
     routing: dict[str, RoutingRenderer] = {}
     for name, (shape, events) in routing_events.items():
-        renderer = RoutingRenderer(seed, events, ROUTING_OFFSETS[name], shape)
+        renderer = RoutingRenderer(seed, events, shape)
         routing[name] = renderer
         bases[name] = BaseHistory(events.ts, renderer.at, renderer.event_id)
     stores = {name: StreamStore(STREAMS[name], bases[name]) for name in STREAMS}

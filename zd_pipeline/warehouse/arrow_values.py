@@ -99,12 +99,10 @@ def _json_array(count: int, offsets: array.array, data: Any, valid: list[bool] |
 
 def tombstones(stream: Stream, values: Iterable[Any], count: int) -> list[bool]:
     """Whether each record is a tombstone, from its values of the stream's tombstone field (``count`` of them):
-    the value must equal the tombstone's and have its type (``0`` is not ``False``)."""
+    the value must equal one of the tombstone's and have its type (``0`` is not ``False``)."""
     if stream.tombstone is None:
         return [False] * count
-    value = stream.tombstone.value
-    kind = type(value)
-    return [type(v) is kind and v == value for v in values]
+    return [stream.tombstone.marks(v) for v in values]
 
 
 def timestamps(values: list[Any]) -> pa.Array:

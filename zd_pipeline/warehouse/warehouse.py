@@ -29,6 +29,7 @@ from .files import (
     seed_working,
     writer_lock,
 )
+from .history import apply_history, create_history_sql
 from .merge import apply_staged
 from .pages import PageResult, PreparedPage, concat_pages, split_results
 
@@ -210,6 +211,8 @@ class Warehouse:
         statements = [] if _columns(con, ddl.SYNC_STATE_TABLE) else [ddl.create_sync_state_sql(RAW)]
         existing = _columns(con, stream.table)
         statements += ddl.missing_column_sql(RAW, stream, existing) if existing else [ddl.create_table_sql(RAW, stream)]
+        if stream.history_table is not None and not _columns(con, stream.history_table):
+            statements.append(create_history_sql(RAW, stream))
         for statement in statements:
             con.execute(statement).fetchall()
         self._changed = self._changed or bool(statements)
@@ -258,6 +261,7 @@ class Warehouse:
             con.execute("BEGIN TRANSACTION")
             try:
                 then = sync_state.checkpoint_statements(RAW, checkpoint, now)
+                apply_history(con, RAW, stream, batch, now)
                 written = apply_staged(con, RAW, stream, batch, now, then)
                 con.execute("COMMIT")
             except BaseException as error:

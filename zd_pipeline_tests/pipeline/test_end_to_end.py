@@ -6,7 +6,7 @@ from zd_pipeline.catalogue import STREAMS
 from zd_pipeline.definitions import build_definitions
 from zd_pipeline.pipeline.partitions import LAG_SECONDS
 from zd_pipeline_tests.pipeline.test_sensor import QUIET, _full_sync, _tick
-from zd_pipeline_tests.pipeline.truth import assert_matches_truth, table_state
+from zd_pipeline_tests.pipeline.truth import assert_history_matches_truth, assert_matches_truth, table_state
 
 
 def _run_sensor_request(defs: dg.Definitions, instance: dg.DagsterInstance) -> None:
@@ -41,3 +41,25 @@ def test_changes_deletions_and_the_one_minute_lag(pipeline_env, simulator, sim_c
     tickets = table_state(warehouse, "tickets")
     deleted = [tid for tid in changed["tickets"]["deleted"]]
     assert deleted and all(tickets[tid][1] for tid in deleted)
+
+
+def test_routing_tables_follow_renames_and_removals_and_keep_every_change(
+    pipeline_env, simulator, sim_clock, instance, warehouse
+):
+    defs = build_definitions(pipeline_env)
+    _full_sync(defs, instance)
+    changed = simulator.mutate(updates=3, creates=1)
+    sim_clock.advance(LAG_SECONDS + 1)
+    _run_sensor_request(defs, instance)
+    routing = [name for name, stream in STREAMS.items() if stream.history_key]
+    for name in routing:
+        assert_matches_truth(warehouse, simulator, name)  # each id's newest state, tombstones included
+        assert assert_history_matches_truth(warehouse, simulator, name) > len(table_state(warehouse, name))
+    values = table_state(warehouse, "routing_attribute_values")
+    (renamed,) = changed["routing_attribute_values"]["updated"]
+    assert values[renamed][2]["name"].endswith(f"(v{values[renamed][0]})")  # the rename of this sync
+    skills = table_state(warehouse, "routing_instance_values")
+    removed = changed["routing_instance_values"]["deleted"]
+    assert removed and all(skills[i][1] and skills[i][2]["type"] == "unassociate_agent" for i in removed)
+    kinds = {(state[2]["type"], state[1]) for state in skills.values()}
+    assert {("associate_agent", False), ("unassociate_agent", True), ("unassociate_ticket", True)} <= kinds

@@ -19,12 +19,12 @@ def table_state(warehouse: Warehouse, stream_name: str, start: int | None = None
 
 def truth_state(simulator: Simulator, stream_name: str, start: int | None = None, end: int | None = None) -> dict:
     stream = STREAMS[stream_name]
-    records = simulator.truth(stream_name, start, end)
+    records = simulator.truth(stream_name, start, end)  # a change log's in (time, id) order: the last one wins
     tombstone = stream.tombstone
     return {
         r[stream.primary_key]: (
             stream.ordering_epoch(r),
-            tombstone is not None and r.get(tombstone.field) == tombstone.value,
+            tombstone is not None and tombstone.marks(r.get(tombstone.field)),
             r,
         )
         for r in records
@@ -45,4 +45,18 @@ def assert_matches_truth(
         f"{stream_name}: {len(missing)} missing, {len(extra)} extra, {len(stale)} stale "
         f"(e.g. {sorted(missing)[:3]} {sorted(extra)[:3]} {sorted(stale)[:3]})"
     )
+    return len(expected)
+
+
+def assert_history_matches_truth(warehouse: Warehouse, simulator: Simulator, stream_name: str) -> int:
+    """A change-log stream's ``<table>_history`` holds every change the export served, each once, as received
+    (``_raw`` field for field); returns the count."""
+    stream = STREAMS[stream_name]
+    with warehouse.read() as con:
+        rows = con.execute(f'SELECT _raw FROM "{stream.history_table}" ORDER BY _ordering_ts, id').fetchall()
+    got = [orjson.loads(row[0]) for row in rows]
+    expected = simulator.truth(stream_name)
+    key = lambda r: tuple(r[k] for k in stream.history_key)  # noqa: E731
+    assert len({key(r) for r in got}) == len(got), f"{stream_name}_history: a change twice"
+    assert sorted(got, key=key) == sorted(expected, key=key), f"{stream_name}_history differs from the export"
     return len(expected)

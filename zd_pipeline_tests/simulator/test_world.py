@@ -109,7 +109,7 @@ def _epoch(text: str) -> int:
     return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
 
 
-def test_routing_events_are_change_events_with_uuid_ids(account: dict[str, list[dict]]) -> None:
+def test_routing_events_are_changes_of_objects_named_by_their_id(account: dict[str, list[dict]]) -> None:
     attributes, values, instances = (
         account[n] for n in ("routing_attributes", "routing_attribute_values", "routing_instance_values")
     )
@@ -117,11 +117,28 @@ def test_routing_events_are_change_events_with_uuid_ids(account: dict[str, list[
         uuid.UUID(event["id"])
     assert {e["type"] for e in attributes} == {"create", "update", "delete"}
     assert {e["type"] for e in values} == {"create", "update", "delete"}
-    assert {e["type"] for e in instances} >= {"associate_agent", "unassociate_agent", "associate_ticket"}
-    attribute_ids = {e["attribute_id"] for e in attributes}
-    value_ids = {e["attribute_value_id"] for e in values}
-    assert {e["attribute_id"] for e in values} <= attribute_ids
-    assert {e["attribute_value_id"] for e in instances} <= value_ids
+    assert {e["type"] for e in instances} == {
+        "associate_agent",
+        "unassociate_agent",
+        "associate_ticket",
+        "unassociate_ticket",
+    }
+    for events in (attributes, values, instances):
+        keys = [(_epoch(e["time"]), e["id"]) for e in events]
+        assert keys == sorted(keys) and len(set(keys)) == len(keys)  # export order, (time, id) unique
+    changes: dict[str, list[str]] = defaultdict(list)
+    for event in [*attributes, *values, *instances]:
+        changes[event["id"]].append(event["type"])
+    assert all(types[0] in ("create", "associate_agent", "associate_ticket") for types in changes.values())
+    assert any(types == ["create", "update", "update"] for types in changes.values())  # renamed twice
+    assert any(types == ["associate_agent", "unassociate_agent", "associate_agent"] for types in changes.values())
+    assert any(types == ["associate_ticket", "unassociate_ticket"] for types in changes.values())
+    renamed = [e for e in attributes if e["type"] == "update"]
+    assert all(
+        e["name"] != a["name"] for e in renamed for a in attributes if a["id"] == e["id"] and a["type"] == "create"
+    )
+    assert {e["attribute_id"] for e in values} <= {e["id"] for e in attributes}
+    assert {e["attribute_value_id"] for e in instances} <= {e["id"] for e in values}
 
 
 def test_the_same_seed_gives_the_same_account_and_another_seed_another() -> None:

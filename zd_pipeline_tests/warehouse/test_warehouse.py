@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from zd_pipeline.catalogue import ROUTING_ATTRIBUTES, STREAMS, TICKET_EVENTS, TICKETS, USERS
+from zd_pipeline.catalogue import ROUTING_ATTRIBUTES, ROUTING_INSTANCE_VALUES, STREAMS, TICKET_EVENTS, TICKETS, USERS
 from zd_pipeline.checkpoint import Checkpoint, ResumePoint
 from zd_pipeline.clock import ManualClock
 from zd_pipeline.warehouse import (
@@ -258,16 +258,38 @@ def test_plain_names_resolve_in_a_fresh_read_only_session(tmp_path: Path) -> Non
         assert con.execute("SELECT count(*) FROM _sync_state").fetchone() == (1,)
 
 
-def test_routing_events_keep_their_uuid_ids_and_are_append_only(wh: Warehouse) -> None:
-    event = {"id": "01HV-uuid-a", "type": "create", "time": "2024-05-01T10:00:00Z", "attribute_id": "skill-1"}
-    checkpoint = page_checkpoint("routing_attributes", 1)
-    wh.apply_page(ROUTING_ATTRIBUTES, [event], checkpoint)
-    again = [event | {"type": "update"}, event | {"id": "01HV-uuid-b", "time": "2024-05-01T10:00:01Z"}]
-    assert wh.apply_page(ROUTING_ATTRIBUTES, again, checkpoint) == PageResult(received=2, written=1, ignored=1)
-    assert rows(wh, "routing_attributes", "id, type, epoch(time)") == [
-        ("01HV-uuid-a", "create", 1714557600),
-        ("01HV-uuid-b", "create", 1714557601),
+def test_routing_tables_hold_the_newest_state_per_id_and_history_every_change(wh: Warehouse) -> None:
+    def change(id_: str, second: int, type_: str, value: str) -> dict:
+        time = f"2024-05-01T10:00:{second:02d}Z"
+        return {"id": id_, "time": time, "type": type_, "attribute_value_id": value, "instance_id": "7"}
+
+    first = [change("iv-a", 1, "associate_agent", "s1"), change("iv-b", 2, "associate_agent", "s2")]
+    checkpoint = page_checkpoint("routing_instance_values", 1)
+    wh.apply_page(ROUTING_INSTANCE_VALUES, first, checkpoint)
+    later = [first[1], change("iv-a", 5, "unassociate_agent", "s1"), change("iv-b", 3, "associate_agent", "s2")]
+    older = [change("iv-b", 0, "associate_agent", "s2")]  # a change older than the stored state: history only
+    wh.apply_pages(ROUTING_INSTANCE_VALUES, [later, older], checkpoint)
+    wh.apply_pages(ROUTING_INSTANCE_VALUES, [later], checkpoint)  # a page read again adds nothing
+    assert rows(wh, "routing_instance_values", "id, type, epoch(time), _deleted") == [
+        ("iv-a", "unassociate_agent", 1714557605, True),
+        ("iv-b", "associate_agent", 1714557603, False),
     ]
+    history = rows(wh, "routing_instance_values_history", "id, type, epoch(time), _deleted", "id, time")
+    assert history == [
+        ("iv-a", "associate_agent", 1714557601, False),
+        ("iv-a", "unassociate_agent", 1714557605, True),
+        ("iv-b", "associate_agent", 1714557600, False),
+        ("iv-b", "associate_agent", 1714557602, False),
+        ("iv-b", "associate_agent", 1714557603, False),
+    ]
+
+
+def test_a_failed_page_leaves_neither_state_nor_history(wh: Warehouse) -> None:
+    good = {"id": "attr-1", "time": "2024-05-01T10:00:00Z", "type": "create", "name": "Language"}
+    with pytest.raises(BadRecordError):
+        wh.apply_page(ROUTING_ATTRIBUTES, [good, {"type": "update"}], page_checkpoint("routing_attributes", 1))
+    wh.ensure_tables()
+    assert rows(wh, "routing_attributes") == [] and rows(wh, "routing_attributes_history") == []
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
