@@ -13,6 +13,7 @@ from zd_pipeline.client.config import ApiTokenAuth, ClientConfig, OAuthAuth, OAu
 from zd_pipeline.client.errors import (
     AuthenticationError,
     BadRequestError,
+    FeatureNotOfferedError,
     ForeignHostError,
     InvalidResponseError,
     NotFoundError,
@@ -28,6 +29,7 @@ __all__ = [
     "BadRequestError",
     "ClientConfig",
     "ClientStats",
+    "FeatureNotOfferedError",
     "ForeignHostError",
     "InvalidResponseError",
     "NotFoundError",

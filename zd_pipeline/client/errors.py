@@ -12,6 +12,8 @@ import re
 import httpx
 import orjson
 
+from zd_pipeline.catalogue import STREAMS
+
 
 class ZendeskError(Exception):
     """Base of every client error. ``stream`` and ``url`` say where it happened; the message says the fix.
@@ -32,6 +34,20 @@ class AuthenticationError(ZendeskError):
 
 class PermissionDeniedError(ZendeskError):
     """403: the credentials are valid but may not read this export (incremental exports need an admin). Not retried."""
+
+
+class FeatureNotOfferedError(PermissionDeniedError):
+    """403 on an export the catalogue marks plan-gated (``Stream.plan_feature``): the account's Zendesk plan does not
+    offer it. Not a failed sync: callers skip the stream and say so. Not retried.
+
+    Assumption: Zendesk answers a feature outside the plan and a user without access with the same generic 403 body
+    ("You do not have access to this page..."), so the body cannot tell them apart; the catalogue decides. A token
+    that lacks the admin role is still caught, by the 403 on the exports every plan has (tickets, users...).
+    """
+
+    def __init__(self, message: str, *, stream: str, url: str, feature: str) -> None:
+        self.feature = feature
+        super().__init__(message, stream=stream, url=url)
 
 
 class NotFoundError(ZendeskError):
@@ -70,6 +86,15 @@ def error_for_response(
             "enabled in Admin Center) or ZENDESK_OAUTH_TOKEN"
         )
         return AuthenticationError(f"401 Unauthorized ({detail}): {fix}", stream=stream, url=url)
+    feature = _plan_feature(stream)
+    if status == 403 and feature is not None:
+        return FeatureNotOfferedError(
+            f"403 Forbidden ({detail}): this account's Zendesk plan does not offer this export (it needs "
+            f"{feature.replace('_', '-')}, on the Enterprise plan); the other streams sync without it",
+            stream=stream,
+            url=url,
+            feature=feature,
+        )
     if status == 403:
         return PermissionDeniedError(
             f"403 Forbidden ({detail}): these credentials may not read this export; incremental exports need an "
@@ -92,6 +117,11 @@ def error_for_response(
             url=url,
         )
     return BadRequestError(f"HTTP {status}: Zendesk says: {detail}", stream=stream, url=url)
+
+
+def _plan_feature(stream: str) -> str | None:
+    entry = STREAMS.get(stream)
+    return None if entry is None else entry.plan_feature
 
 
 def _zendesk_error_text(response: httpx.Response) -> str:

@@ -10,6 +10,7 @@ answered only to loopback clients (403 otherwise).
 * ``POST /_sim/faults``                        body ``{"spec": "500=0.1,..."}`` (empty or null clears)
 * ``POST /_sim/maintenance``                   body = :meth:`Simulator.start_maintenance` kwargs
 * ``POST /_sim/options``                       body = :meth:`Simulator.set_export_options` kwargs
+* ``POST /_sim/plan``                          body ``{"plan": "professional"}``: the account's plan from now on
 """
 
 from __future__ import annotations
@@ -104,6 +105,11 @@ class AdminApi:
             try:
                 return dataclasses.asdict(sim.set_export_options(**(self._json(body) or {})))
             except (TypeError, ValueError) as exc:
+                raise ApiError(400, "InvalidValue", str(exc)) from None
+        if method == "POST" and parts == ["plan"]:
+            try:
+                return {"plan": sim.set_plan(str((self._json(body) or {}).get("plan")))}
+            except ValueError as exc:
                 raise ApiError(400, "InvalidValue", str(exc)) from None
         raise ApiError(404, "InvalidEndpoint", "Not found")
 

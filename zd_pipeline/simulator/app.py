@@ -5,8 +5,8 @@ with a consistent ``Content-Length``, or a connection closed mid-body. Endpoints
 stream's ``time_path`` (and ``cursor_path``) is served, with or without the ``.json`` suffix, as Zendesk does.
 
 Order of checks on an export request: route (404) → method (405) → maintenance window (503 + ``Retry-After``) →
-auth (401) → rate limit (429) → injected
-fault → parameters (400) → page (200). Every API request is logged; admin requests are not.
+auth (401) → plan (403) → rate limit (429) → injected fault → parameters (400) → page (200). Every API request is
+logged; admin requests are not.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from zd_pipeline.catalogue import STREAMS, Pagination, Stream
 from zd_pipeline.simulator.admin import AdminApi, read_body
 from zd_pipeline.simulator.core import Simulator
 from zd_pipeline.simulator.paging import ApiError, parse_request
+from zd_pipeline.simulator.plans import refuse_unless_offered
 from zd_pipeline.simulator.responses import respond
 
 Send = Any
@@ -93,6 +94,7 @@ class SimulatorApp:
             headers = dict(scope["headers"])
             if not sim.authorized(headers.get(b"authorization", b"").decode("latin-1")):
                 raise ApiError(401, "Couldn't authenticate you")
+            refuse_unless_offered(sim.plan, route[0])
         except ApiError as exc:
             await respond(send, exc.status, orjson.dumps(exc.body))
             return exc.status

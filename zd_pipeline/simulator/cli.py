@@ -22,6 +22,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="",
         help='fault shares, e.g. "500=0.05,503=0.05,truncate=0.02,slow=0.01:2.0,burst429=0.01:3"',
     )
+    parser.add_argument(
+        "--plan",
+        choices=("team", "professional", "enterprise"),
+        default="enterprise",
+        help="the account's Zendesk plan: below enterprise, the skill-based routing exports answer 403",
+    )
     parser.add_argument("--log-level", default="warning", help="uvicorn log level (default warning)")
 
 
@@ -36,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
         faults = FaultSpec.parse(args.faults)
     except ValueError as exc:
         raise SystemExit(f"--faults: {exc}") from None
-    sim = Simulator(scale=args.scale, seed=args.seed, rate_limit=args.rate_limit, faults=faults)
+    sim = Simulator(scale=args.scale, seed=args.seed, rate_limit=args.rate_limit, faults=faults, plan=args.plan)
     sock = bind(args.host, args.port)
     base_url = base_url_of(sock)
     creds = sim.credentials

@@ -24,6 +24,7 @@ from zd_pipeline.simulator.faults import FaultInjector, FaultSpec, Maintenance, 
 from zd_pipeline.simulator.mutations import Mutator
 from zd_pipeline.simulator.oauth import OAuthClient, TokenIssuer
 from zd_pipeline.simulator.paging import PageRequest, horizon
+from zd_pipeline.simulator.plans import DEFAULT_PLAN, check_plan
 from zd_pipeline.simulator.scales import Window, get_scale
 from zd_pipeline.simulator.store import StreamStore
 from zd_pipeline.simulator.world import build_world
@@ -54,6 +55,8 @@ class Simulator:
     * ``rate_limit``: requests per rolling 60 s per endpoint path (None or 0: off).
     * ``faults``: a :class:`FaultSpec` or its string form; change it at run time with :meth:`set_faults`.
     * ``credentials``: default from ``ZENDESK_*`` when any is set, else the public demo ones.
+    * ``plan``: the account's Zendesk plan (:mod:`plans`); exports it does not offer answer 403. Change it at run
+      time with :meth:`set_plan` (an upgrade or a downgrade).
     """
 
     def __init__(
@@ -64,12 +67,14 @@ class Simulator:
         rate_limit: int | None = 10,
         faults: FaultSpec | str | None = None,
         credentials: Credentials | None = None,
+        plan: str = DEFAULT_PLAN,
     ) -> None:
         self.scale = get_scale(scale)
         self.seed = int(seed)
         self.clock: Clock = clock or SystemClock()
         self.window = Window.ending_before(self.clock.now())
         self.credentials = credentials or Credentials.from_env()
+        self.plan = check_plan(plan)
         self.rate_limiter = RateLimiter(rate_limit, self.clock)
         self.fault_injector = FaultInjector(self.seed, as_fault_spec(faults))
         self.maintenance: Maintenance | None = None
@@ -115,6 +120,11 @@ class Simulator:
         """Change how envelopes look (see :class:`~zd_pipeline.simulator.exports.ExportOptions`); the rest stays."""
         self.export_options = dataclasses.replace(self.export_options, **changes)
         return self.export_options
+
+    def set_plan(self, plan: str) -> str:
+        """Move the account to another plan now; raises ``ValueError`` for an unknown one."""
+        self.plan = check_plan(plan)
+        return self.plan
 
     # --- credentials ---------------------------------------------------------------------------------------------
 
@@ -235,4 +245,5 @@ class Simulator:
             "streams": {name: len(self._world.stores[name]) for name in STREAMS},
             "faults": str(self.faults),
             "rate_limit": self.rate_limiter.limit,
+            "plan": self.plan,
         }
