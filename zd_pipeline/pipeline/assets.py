@@ -9,6 +9,10 @@ pages once over the whole range.
 Resume order for each stream: the stored checkpoint of this exact window if it is incomplete (a cut-off run
 continues where it stopped), else the resume point in run config (the sensor's), else the window's start.
 ``full_refresh`` ignores both.
+
+A stream the account's Zendesk plan does not offer (routing below Enterprise) is no failure: the other streams
+complete, the run succeeds, and the stream gets an observation saying so instead of a materialization (its specs
+are ``skippable``; see :mod:`.offers`).
 """
 
 # No `from __future__ import annotations` here: Dagster reads the decorated functions' annotations (config,
@@ -23,8 +27,10 @@ from pydantic import Field
 
 from zd_pipeline.catalogue import STREAMS, Stream, to_iso
 from zd_pipeline.checkpoint import ResumePoint
+from zd_pipeline.client import FeatureNotOfferedError
 from zd_pipeline.pipeline import metadata as md
 from zd_pipeline.pipeline.engine import StreamJob, StreamResult, sync_streams
+from zd_pipeline.pipeline.offers import not_offered_observation
 from zd_pipeline.pipeline.partitions import clamp_end, window_epochs
 from zd_pipeline.pipeline.resources import WarehouseResource, ZendeskResource
 from zd_pipeline.warehouse import Warehouse
@@ -62,6 +68,7 @@ def stream_spec(account: str, stream: Stream, partitions_def: dg.PartitionsDefin
         kinds={"zendesk", "duckdb"},
         tags={STREAM_TAG: stream.name},
         partitions_def=partitions_def,
+        skippable=stream.plan_feature is not None,  # not materialized when the plan does not offer it
         metadata={
             "dagster/column_schema": md.column_schema(stream),
             "dagster/table_name": f"{account}.{stream.table}",
@@ -92,6 +99,7 @@ def build_stream_assets(
         required_resource_keys={zendesk_key, warehouse_key},
     )
     def _sync(context: dg.AssetExecutionContext, config: SyncConfig) -> Iterator[dg.MaterializeResult]:
+        # (it also yields an AssetObservation per stream the plan does not offer: an event, not an output)
         zendesk: ZendeskResource = getattr(context.resources, zendesk_key)
         warehouse_resource: WarehouseResource = getattr(context.resources, warehouse_key)
         window_start, window_end = window_epochs(context.partition_time_window)
@@ -107,15 +115,16 @@ def build_stream_assets(
             with zendesk.build_client() as client:
                 results = sync_streams(client, warehouse, jobs, on_page=_page_logger(context))
                 stats = {job.stream.name: md.stream_stats(client, job.stream.name) for job in jobs}
-            materialized = [
-                dg.MaterializeResult(
-                    asset_key=raw_asset_key(account, job.stream),
-                    metadata=md.materialization(job, results[job.stream.name], stats[job.stream.name], warehouse),
-                )
-                for job in jobs
-                if results[job.stream.name].error is None
-            ]
-        yield from materialized
+            events: list[dg.MaterializeResult | dg.AssetObservation] = []
+            for job in jobs:
+                result, key = results[job.stream.name], raw_asset_key(account, job.stream)
+                if result.error is None:
+                    metadata = md.materialization(job, result, stats[job.stream.name], warehouse)
+                    events.append(dg.MaterializeResult(asset_key=key, metadata=metadata))
+                elif isinstance(result.error, FeatureNotOfferedError):
+                    context.log.warning(f"{job.stream.name}: not offered by this account's plan: {result.error}")
+                    events.append(not_offered_observation(key, job.stream, result.error, time.time()))
+        yield from events
         _raise_failures(results)
 
     return _sync
@@ -160,7 +169,11 @@ def _page_logger(context: dg.AssetExecutionContext):
 
 
 def _raise_failures(results: dict[str, StreamResult]) -> None:
-    failed = {name: r.error for name, r in results.items() if r.error is not None}
+    failed = {
+        name: r.error
+        for name, r in results.items()
+        if r.error is not None and not isinstance(r.error, FeatureNotOfferedError)
+    }
     if failed:
         detail = "; ".join(f"{name}: {error}" for name, error in failed.items())
         raise dg.Failure(

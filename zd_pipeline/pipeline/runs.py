@@ -19,6 +19,10 @@ such start time's day to today. Dagster records two events per asset and partiti
 materialized), so a sync that fetched a few hundred records would otherwise pay for every day since the start
 date (:mod:`.event_batching`, ``bench/`` figure 10). ``full_refresh``, or a stream never synced:
 every partition from the start date.
+
+Streams the account's plan does not offer (:mod:`.offers`) are left out of the run until their daily re-check is
+due; the outcome names them either way. A re-check of a stream never materialized runs from the start date, so an
+upgraded plan's routing data arrives whole, while the other streams still resume where they stopped.
 """
 
 from __future__ import annotations
@@ -31,10 +35,12 @@ import dagster as dg
 
 from zd_pipeline.accounts import Account, find_account, load_accounts
 from zd_pipeline.catalogue import get_stream
+from zd_pipeline.clock import Clock, SystemClock
 from zd_pipeline.definitions import build_account_definitions
 from zd_pipeline.pipeline.assets import SyncConfig, raw_asset_key, sync_op_name
 from zd_pipeline.pipeline.jobs import ACCOUNT_TAG, ANALYTICS_JOB, sync_job_name
 from zd_pipeline.pipeline.liveness import live_runs, owner, process_tags
+from zd_pipeline.pipeline.offers import OFFERED_BY_PLAN, not_offered_since, recheck_due, waiting_reason
 from zd_pipeline.pipeline.partitions import partition_key_of
 from zd_pipeline.settings import SettingsError
 from zd_pipeline.warehouse import Warehouse, WarehouseError
@@ -51,6 +57,7 @@ class SyncOutcome:
     streams: dict[str, dict[str, Any]] = field(default_factory=dict)
     failure: str | None = None
     checks: list[tuple[str, str, bool, str]] = field(default_factory=list)
+    not_offered: dict[str, str] = field(default_factory=dict)  # stream -> why (the account's plan lacks it)
 
 
 def run_sync(
@@ -61,6 +68,7 @@ def run_sync(
     instance: dg.DagsterInstance | None = None,
     resource_config: Mapping[str, Mapping[str, Any]] | None = None,
     account_name: str | None = None,
+    clock: Clock | None = None,
 ) -> SyncOutcome:
     """Materialize ``stream_names`` in one run: every partition from the start date to today, or for a sync after a
     successful one the days from where the streams stopped (see the module docstring).
@@ -69,6 +77,7 @@ def run_sync(
     other fields keep their bindings (secrets stay ``EnvVar``s, so nothing secret is stored). When another sync
     of the account is in progress, nothing runs and the outcome's ``failure`` names that run. ``account_name``
     picks one of several configured accounts (``ZD_ACCOUNTS_FILE``); with one account it may be left out.
+    ``clock`` decides which not-offered streams are due for their re-check (injectable for tests).
     """
     chosen = choose_account(env, account_name)
     defs = _with_resources(build_account_definitions(chosen, env), chosen, resource_config or {})
@@ -79,13 +88,22 @@ def run_sync(
         return SyncOutcome(success=False, run_id="", failure=busy)
     job = defs.resolve_job_def(sync_job_name(account))
     partitions_def = job.partitions_def
+    waiting, probes = _not_offered(instance, account, stream_names, (clock or SystemClock()).now())
+    stream_names = [name for name in stream_names if name not in waiting]
+    if not stream_names:
+        return SyncOutcome(
+            success=True, run_id="", not_offered={name: waiting_reason(since) for name, since in waiting.items()}
+        )
     keys = [raw_asset_key(account, get_stream(name)) for name in stream_names]
     first_key = partitions_def.get_first_partition_key()
     sync_config, start_key = SyncConfig(full_refresh=full_refresh), first_key
     if not full_refresh:
         warehouse = Warehouse(chosen.duckdb_path, memory_limit=chosen.duckdb_memory_limit)
-        resume = incremental_resume(instance, warehouse, account, stream_names)
-        if resume is not None:
+        resumed = [name for name in stream_names if name not in probes]
+        resume = incremental_resume(instance, warehouse, account, resumed) if resumed else None
+        if resume is not None and probes:
+            sync_config = resume[0]  # the re-checked streams need every partition, the others resume
+        elif resume is not None:
             sync_config, oldest = resume
             start_key = (
                 max(first_key, partition_key_of(oldest))
@@ -105,7 +123,28 @@ def run_sync(
             "dagster/asset_partition_range_end": partitions_def.get_last_partition_key(),
         },
     )
-    return _outcome(result)
+    outcome = _outcome(result)
+    outcome.not_offered.update({name: waiting_reason(since) for name, since in waiting.items()})
+    return outcome
+
+
+def _not_offered(
+    instance: dg.DagsterInstance, account: str, stream_names: Sequence[str], now: float
+) -> tuple[dict[str, float], set[str]]:
+    """Streams found not offered whose re-check is not due (``{name: when found}``), and those whose re-check is
+    due but which never materialized (they are read from the start date if the plan offers them now)."""
+    waiting: dict[str, float] = {}
+    probes: set[str] = set()
+    for name in stream_names:
+        key = raw_asset_key(account, get_stream(name))
+        since = not_offered_since(instance, key)
+        if since is None:
+            continue
+        if not recheck_due(since, now):
+            waiting[name] = since
+        elif instance.get_latest_materialization_event(key) is None:
+            probes.add(name)
+    return waiting, probes
 
 
 def choose_account(env: Mapping[str, str], name: str | None) -> Account:
@@ -208,6 +247,11 @@ def _outcome(result: dg.ExecuteInProcessResult) -> SyncOutcome:
         materialization = event.step_materialization_data.materialization
         name = materialization.asset_key.path[-1]
         outcome.streams[name] = {k: v.value for k, v in materialization.metadata.items()}
+    for event in result.get_asset_observation_events():
+        observation = event.asset_observation_data.asset_observation
+        offered = observation.metadata.get(OFFERED_BY_PLAN)
+        if offered is not None and offered.value is False:
+            outcome.not_offered[observation.asset_key.path[-1]] = observation.description or "not offered"
     for event in result.get_asset_check_evaluations():
         outcome.checks.append(
             (event.asset_key.to_user_string(), event.check_name, event.passed, event.description or "")

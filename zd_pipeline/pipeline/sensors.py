@@ -16,6 +16,10 @@ a failed run can never make the sensor skip data) and requests one run for the s
   yesterday whole. The ``run_key`` (account, high-water marks, time bucket)
   stops the daemon from launching the same request twice.
 
+A stream the account's Zendesk plan does not offer (observed so by its last run, :mod:`.offers`) is not requested
+again until its daily re-check is due; the re-check of a stream never materialized starts at the first partition,
+so an upgraded plan's routing data arrives whole.
+
 Cursor (JSON): ``{"hwm": {stream: high-water mark}, "requested_at": {stream: epoch}}``.
 """
 
@@ -24,16 +28,17 @@ Cursor (JSON): ``{"hwm": {stream: high-water mark}, "requested_at": {stream: epo
 
 import hashlib
 import json
-import time
 from collections.abc import Iterable
 
 import dagster as dg
 
 from zd_pipeline.catalogue import Stream
+from zd_pipeline.clock import Clock, SystemClock
 from zd_pipeline.pipeline.assets import SyncConfig, raw_asset_key, sync_op_name
 from zd_pipeline.pipeline.jobs import ACCOUNT_TAG
 from zd_pipeline.pipeline.liveness import live_runs
 from zd_pipeline.pipeline.metadata import HIGH_WATER_MARK_EPOCH, latest_paged_to, latest_value
+from zd_pipeline.pipeline.offers import not_offered_since, recheck_due
 from zd_pipeline.pipeline.partitions import partition_key_of
 
 RESYNC_MARGIN_SECONDS = 86_400
@@ -55,8 +60,11 @@ def build_sync_sensor(
     partitions_def: dg.TimeWindowPartitionsDefinition,
     streams: Iterable[Stream],
     interval_seconds: int,
+    clock: Clock | None = None,
 ) -> dg.SensorDefinition:
+    """``clock`` (injectable for tests) decides what is due; the instance's event times are wall-clock."""
     streams = list(streams)
+    clock = clock or SystemClock()
 
     @dg.sensor(
         name=f"{account}_sync_sensor",
@@ -69,11 +77,14 @@ def build_sync_sensor(
         if account_run_in_flight(context.instance, account):
             return dg.SkipReason(f"a sync run of '{account}' is queued or in progress")
         cursor = _parse(context.cursor)
-        now = time.time()
-        marks = {s.name: latest_high_water_mark(context.instance, raw_asset_key(account, s)) for s in streams}
-        due = [s for s in streams if _is_due(cursor, s.name, marks[s.name], now, interval_seconds)]
+        now = clock.now()
+        offered = [s for s in streams if _offered_or_recheck_due(context.instance, account, s, now)]
+        marks = {s.name: latest_high_water_mark(context.instance, raw_asset_key(account, s)) for s in offered}
+        due = [s for s in offered if _is_due(cursor, s.name, marks[s.name], now, interval_seconds)]
         if not due:
-            return dg.SkipReason("every stream is current")
+            waiting = sorted(s.name for s in streams if s not in offered)
+            note = f" ({', '.join(waiting)}: not offered by this account's plan, re-checked daily)" if waiting else ""
+            return dg.SkipReason(f"every stream is current{note}")
         starts = {s.name: _resume_start(context.instance, raw_asset_key(account, s), marks[s.name]) for s in due}
         request = _run_request(account, partitions_def, due, marks, starts, now, interval_seconds)
         for s in due:
@@ -82,6 +93,12 @@ def build_sync_sensor(
         return dg.SensorResult(run_requests=[request], cursor=json.dumps(cursor, sort_keys=True))
 
     return _sensor
+
+
+def _offered_or_recheck_due(instance: dg.DagsterInstance, account: str, stream: Stream, now: float) -> bool:
+    if stream.plan_feature is None:
+        return True
+    return recheck_due(not_offered_since(instance, raw_asset_key(account, stream)), now)
 
 
 def _parse(raw: str | None) -> dict[str, dict]:

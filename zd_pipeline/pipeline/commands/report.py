@@ -73,6 +73,12 @@ def print_summary(outcome: SyncOutcome) -> None:
         console.print(f"[red]Sync failed:[/] {outcome.failure}")
 
 
+def print_not_offered(outcome: SyncOutcome) -> None:
+    """One plain line per stream the account's Zendesk plan does not offer (not an error: exit status 0)."""
+    for name, why in sorted(outcome.not_offered.items()):
+        console.print(f"Not synced: {name}: {why}", markup=False, highlight=False)
+
+
 def _iso(epoch: int | None) -> str:
     from zd_pipeline.catalogue import to_iso
 

@@ -2,7 +2,8 @@
 
 The run is a real Dagster run on the instance in ``$DAGSTER_HOME`` (default ``.dagster_home``), so the UI and
 the sensor see it. Progress per stream is shown while it runs, a summary table after; the exit status is non-zero
-with the failure's message when any stream failed (pages committed before the failure are kept).
+with the failure's message when any stream failed (pages committed before the failure are kept). A stream the
+account's Zendesk plan does not offer is not a failure: it is named on a "Not synced" line and the status is 0.
 
 With several accounts (``ZD_ACCOUNTS_FILE``), ``--account NAME`` syncs one; without it every account is synced at
 the same time, each by a ``zd-pipeline sync --account NAME`` process of its own (at most ``--parallel`` at once),
@@ -68,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
         from zd_pipeline.pipeline.commands.each_account import sync_each
 
         return sync_each([a.name for a in accounts], args)
-    from zd_pipeline.pipeline.commands.report import print_summary, sync_progress
+    from zd_pipeline.pipeline.commands.report import print_not_offered, print_summary, sync_progress
     from zd_pipeline.pipeline.runs import run_sync
 
     with sync_progress(names):
@@ -77,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
         )
     if outcome.run_id:
         print_summary(replace(outcome, failure=None))
+    print_not_offered(outcome)
     if outcome.failure:
         # On stderr, unwrapped, once: the line a user (or a script) needs when the exit status is not 0.
         print(f"zd-pipeline sync: failed: {outcome.failure}", file=sys.stderr)
