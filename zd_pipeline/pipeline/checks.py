@@ -16,6 +16,9 @@ Per stream (one multi-check each, subsettable, run after every materialization o
   table. A partition synced before its tickets, or a ticket Zendesk archived away, explains a few; the check warns
   instead of failing because nothing is wrong with the events themselves.
 
+A stream the account's Zendesk plan does not offer (:mod:`.offers`) has an empty table by design: each of its
+checks passes with a description saying so (and ``offered_by_plan: false``) instead of failing as "never synced".
+
 All checks read the working file (``Warehouse.query()``: every commit of the run, under the account's writer lock,
 with DuckDB's memory limit ``ZD_DUCKDB_MEMORY_LIMIT``) and fail with a clear message when the table does not exist
 yet. The SQL lives in ``zd_pipeline.analytics.quality``.
@@ -32,6 +35,7 @@ from zd_pipeline.analytics import quality
 from zd_pipeline.catalogue import STREAMS, TICKET_EVENTS, TICKETS, Stream, to_iso
 from zd_pipeline.clock import Clock, SystemClock
 from zd_pipeline.pipeline.metadata import latest_paged_to
+from zd_pipeline.pipeline.offers import OFFERED_BY_PLAN, not_offered_since
 from zd_pipeline.pipeline.resources import WarehouseResource
 from zd_pipeline.settings import DEFAULT_FRESHNESS_HOURS
 from zd_pipeline.warehouse import RAW
@@ -118,6 +122,9 @@ def _stream_checks(
             EVENTS_HAVE_TICKETS: lambda con: _events_have_tickets(con, RAW),
         }
         chosen = {name: run for name, run in runners.items() if name in selected}
+        if stream.plan_feature is not None and not_offered_since(context.instance, key) is not None:
+            yield from (_not_offered(key, name) for name in chosen)
+            return
         if not warehouse.path.exists() and not warehouse.files.working.exists():
             missing = f"warehouse file {warehouse.path} does not exist: run a sync first"
             yield from (_missing(key, name, missing) for name in chosen)
@@ -139,6 +146,16 @@ def _guarded(
     except duckdb.CatalogException as error:
         return _missing(key, name, f"table {table} is missing ({error}): run a sync of this stream first")
     return dg.AssetCheckResult(asset_key=key, check_name=name, passed=passed, metadata=metadata, severity=severity)
+
+
+def _not_offered(key: dg.AssetKey, name: str) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        asset_key=key,
+        check_name=name,
+        passed=True,
+        description="not offered by this account's Zendesk plan: the table stays empty, nothing to check",
+        metadata={OFFERED_BY_PLAN: False},
+    )
 
 
 def _missing(key: dg.AssetKey, name: str, message: str) -> dg.AssetCheckResult:

@@ -201,3 +201,14 @@ def test_the_baseline_is_found_behind_a_long_range_run_of_the_current_run() -> N
     assert ranged.success and len(ranged.get_asset_materialization_events()) == 59
     key = dg.AssetKey(["zendesk", "users"])
     assert previous_row_count(instance, key, current_run_id=ranged.run_id) == 1  # the first run's, one partition
+
+
+def test_checks_of_a_stream_the_plan_does_not_offer_pass_saying_so(tmp_path: Path) -> None:
+    instance = dg.DagsterInstance.ephemeral()
+    routing = dg.AssetKey(["zendesk", "routing_attributes"])
+    instance.report_runless_asset_event(dg.AssetObservation(routing, metadata={"offered_by_plan": False}))
+    evaluations = _run_checks(_loaded(tmp_path), instance=instance)
+    (fresh, unique) = evaluations[("routing_attributes", FRESH)], evaluations[("routing_attributes", UNIQUE_IDS)]
+    assert fresh.passed and unique.passed and "not offered by this account's Zendesk plan" in fresh.description
+    assert _meta(fresh) == {"offered_by_plan": False}
+    assert not evaluations[("routing_attribute_values", FRESH)].passed  # no observation: never synced, red
