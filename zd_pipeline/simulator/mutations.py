@@ -17,7 +17,7 @@ from zd_pipeline.simulator import vocab as v
 from zd_pipeline.simulator.isotime import iso
 from zd_pipeline.simulator.lifecycle import STATUSES
 from zd_pipeline.simulator.people_layout import ORG_ID_BASE, USER_ID_BASE
-from zd_pipeline.simulator.rand import draws
+from zd_pipeline.simulator.rand import draws, uuids_for
 from zd_pipeline.simulator.render_tickets import audit_record, child, comment, flag_comments, metric_event_record
 from zd_pipeline.simulator.routing import (
     LIVE_VALUES,
@@ -26,7 +26,6 @@ from zd_pipeline.simulator.routing import (
     VALUES,
     attribute_id,
     instance_index,
-    uuids,
     value_id,
 )
 from zd_pipeline.simulator.store import StreamStore
@@ -304,7 +303,7 @@ class Mutator:
             writes["routing_instance_values"].append(self._agent_skill(taken, first, other, ts, "unassociate_agent"))
 
     def _instance_value(self, value: int, agent: int) -> str:
-        return uuids(self.seed, SALT_INSTANCE, [int(instance_index(value, agent, 0))])[0]
+        return uuids_for(self.seed, SALT_INSTANCE, [int(instance_index(value, agent, 0))])[0]
 
     def _agent_skill(self, id_: str, value: int, agent: int, ts: int, type_: str) -> dict[str, Any]:
         return {

@@ -9,6 +9,7 @@ arithmetic, which wraps exactly like the 64-bit reference.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import numpy as np
 
@@ -48,23 +49,12 @@ def column(seed: int, salt: int, indices: np.ndarray, col: int = 0, width: int =
     return draws(seed, salt, indices, width)[:, col]
 
 
-def uuid_for(seed: int, salt: int, index: int) -> str:
-    """A stable random-looking UUID string for an entity (routing attributes and values)."""
-    a, b, c, d = (int(x) for x in draws(seed, salt, [index], 4)[0])
-    return str(uuid.UUID(int=(a << 96) | (b << 64) | (c << 32) | d, version=4))
-
-
-def ordered_uuid(ts: int, position: int, noise: int) -> str:
-    """A UUID-shaped id whose string order is (``ts``, ``position``), so routing events sort by (time, id).
-
-    Layout: 8 hex of epoch seconds, 4+3 hex of the position (with the version nibble 7 between them, like a
-    UUIDv7), then noise. Positions up to 2^28 are supported.
-    """
-    noise &= (1 << 60) - 1
-    return (
-        f"{ts:08x}-{(position >> 12) & 0xFFFF:04x}-7{position & 0xFFF:03x}-"
-        f"{0x8000 | ((noise >> 48) & 0x3FFF):04x}-{noise & 0xFFFFFFFFFFFF:012x}"
-    )
+def uuids_for(seed: int, salt: int, indices: Any) -> list[str]:
+    """Stable random-looking UUID strings (version 4), one per index: the ids of routing objects."""
+    rows = draws(seed, salt, np.asarray(indices, dtype=np.int64), 4)
+    return [
+        str(uuid.UUID(int=(int(a) << 96) | (int(b) << 64) | (int(c) << 32) | int(d), version=4)) for a, b, c, d in rows
+    ]
 
 
 def draw_column(seed: int, salt: int, indices: np.ndarray, width: int, col: int) -> np.ndarray:

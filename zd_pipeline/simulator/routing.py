@@ -12,7 +12,6 @@ Each stream's events are sorted by (time, id), the export order; no object has t
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +19,7 @@ import numpy as np
 
 from zd_pipeline.simulator.isotime import iso as to_iso
 from zd_pipeline.simulator.people_layout import USER_ID_BASE
-from zd_pipeline.simulator.rand import draws
+from zd_pipeline.simulator.rand import draws, uuids_for
 from zd_pipeline.simulator.scales import DAY, Scale, Window
 from zd_pipeline.simulator.ticket_layout import TicketLayout
 
@@ -45,20 +44,12 @@ ATTRIBUTE_SUFFIXES = ("", " area", " group")  # names by version: created, renam
 VALUE_SUFFIXES = ("", " (v2)", " (v3)")
 
 
-def uuids(seed: int, salt: int, indices: Any) -> list[str]:
-    """Stable random-looking UUID strings, one per index (vectorised draws, one string each)."""
-    rows = draws(seed, salt, np.asarray(indices, dtype=np.int64), 4)
-    return [
-        str(uuid.UUID(int=(int(a) << 96) | (int(b) << 64) | (int(c) << 32) | int(d), version=4)) for a, b, c, d in rows
-    ]
-
-
 def attribute_id(seed: int, attribute: int) -> str:
-    return uuids(seed, SALT_ATTRIBUTE, [attribute])[0]
+    return uuids_for(seed, SALT_ATTRIBUTE, [attribute])[0]
 
 
 def value_id(seed: int, value: int) -> str:
-    return uuids(seed, SALT_VALUE, [value])[0]
+    return uuids_for(seed, SALT_VALUE, [value])[0]
 
 
 def instance_index(value: Any, instance: Any, on_ticket: Any) -> Any:
@@ -101,7 +92,7 @@ def attribute_events(seed: int, window: Window) -> RoutingEvents:
     rows = [(window.start + 600 * a + 60, 0, a, 0) for a in range(len(ATTRIBUTES))]
     rows += [(window.start + 25 * DAY, 1, 1, 1), (window.start + 40 * DAY, 1, 1, 2), (window.start + 40 * DAY, 1, 3, 1)]
     rows += [(window.start + 20 * DAY, 2, legacy, 0)]
-    return _entity_events(rows, uuids(seed, SALT_ATTRIBUTE, [r[2] for r in rows]))
+    return _entity_events(rows, uuids_for(seed, SALT_ATTRIBUTE, [r[2] for r in rows]))
 
 
 def attribute_value_events(seed: int, window: Window) -> RoutingEvents:
@@ -111,7 +102,7 @@ def attribute_value_events(seed: int, window: Window) -> RoutingEvents:
     rows += [(window.start + 30 * DAY + 60 * x, 1, x, 1) for x in range(1, LIVE_VALUES, 4)]
     rows += [(window.start + 50 * DAY + 60 * x, 1, x, 2) for x in range(2, LIVE_VALUES, 6)]
     rows += [(window.start + 20 * DAY - 60, 2, LIVE_VALUES, 0)]
-    return _entity_events(rows, uuids(seed, SALT_VALUE, [r[2] for r in rows]))
+    return _entity_events(rows, uuids_for(seed, SALT_VALUE, [r[2] for r in rows]))
 
 
 def instance_value_events(seed: int, scale: Scale, window: Window, tickets: TicketLayout) -> RoutingEvents:
@@ -144,7 +135,7 @@ def instance_value_events(seed: int, scale: Scale, window: Window, tickets: Tick
     removed = ((td[skilled] >> 20) % 3 == 0) & (removed_at <= window.end)
     add(removed_at[removed], 3, skilled[removed], skill[removed])
     all_kind, all_a, all_b = np.concatenate(kind), np.concatenate(a), np.concatenate(b)
-    ids = uuids(seed, SALT_INSTANCE, instance_index(all_b, all_a, all_kind >= 2))
+    ids = uuids_for(seed, SALT_INSTANCE, instance_index(all_b, all_a, all_kind >= 2))
     return _sorted(np.concatenate(ts), all_kind, all_a, all_b, ids)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import time
+import uuid
 from collections import Counter
 
 import numpy as np
@@ -15,7 +16,7 @@ from zd_pipeline.catalogue import to_iso
 from zd_pipeline.simulator import lifecycle as lc
 from zd_pipeline.simulator.auth import Credentials
 from zd_pipeline.simulator.isotime import iso
-from zd_pipeline.simulator.rand import draws, ordered_uuid
+from zd_pipeline.simulator.rand import draws, uuids_for
 from zd_pipeline.simulator.scales import Window, get_scale
 from zd_pipeline.simulator.ticket_layout import build_ticket_layout
 
@@ -32,9 +33,11 @@ def test_iso_matches_the_catalogue(epoch: int) -> None:
     assert iso(epoch) == to_iso(epoch)
 
 
-def test_ordered_uuids_sort_by_time_then_position() -> None:
-    ids = [ordered_uuid(ts, pos, noise) for ts, pos, noise in [(5, 9, 1), (5, 10, 0), (6, 0, 7), (6, 4095, 3)]]
-    assert ids == sorted(ids)
+def test_uuids_are_stable_per_index_distinct_and_version_4() -> None:
+    ids = uuids_for(7, 33, [0, 1, 2, 1 << 45])
+    assert ids == uuids_for(7, 33, [0, 1, 2, 1 << 45]) and uuids_for(7, 33, [2]) == ids[2:3]
+    assert len(set(ids)) == 4 and ids != uuids_for(8, 33, [0, 1, 2, 1 << 45])
+    assert {uuid.UUID(i).version for i in ids} == {4}
 
 
 @pytest.mark.parametrize("n", range(1, 8))
