@@ -74,11 +74,13 @@ def measure(profile: Profile) -> list[Figure]:
 
 
 def stored_summary(duckdb_path: Path, stream_name: str) -> dict[str, object]:
-    """The table's count and checksum in ``Simulator.truth_summary``'s form (read-only, after the syncs)."""
+    """The table's count and checksum in ``Simulator.truth_summary``'s form (read-only, after the syncs). A change
+    log's export serves every change, so its history table is what equals the truth there."""
     from zd_pipeline.catalogue import get_stream
     from zd_pipeline.warehouse import Warehouse
 
-    table = get_stream(stream_name).table
+    stream = get_stream(stream_name)
+    table = stream.history_table or stream.table
     digest, count = hashlib.sha256(), 0
     with Warehouse(duckdb_path).read() as con:
         cursor = con.execute(
