@@ -25,7 +25,8 @@ user's view; in short:
   ordering timestamp fails its page with :class:`BadRecordError` (nothing written).
 - **Newest wins** (:mod:`.merge`): UPSERT streams replace a stored row only with a newer record (or an equally new
   one with different content); APPEND streams insert or ignore by id. Pages are converted to Arrow column by column
-  (:mod:`.arrow_page`, :mod:`.arrow_raw`) and merged set-based.
+  (:mod:`.arrow_page`, :mod:`.arrow_raw`) and merged set-based. A change-log stream (the routing exports) also
+  keeps every change it received in ``<table>_history`` (:mod:`.history`), written in the page's transaction.
 - **Checkpoints** (``_sync_state``) are written in the page's transaction, so a process killed at any instant
   loses nothing and a resume re-reads at most one batch.
 - **DuckDB on its defaults**, except one memory limit (``ZD_DUCKDB_MEMORY_LIMIT``) on every connection opened
