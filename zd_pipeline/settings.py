@@ -1,27 +1,7 @@
 """Configuration from one place: every environment variable the project reads is named and parsed here.
 
-The pinned environment interface (README, demo and tests use exactly these names):
-
-=============================  ==========================================================================
-``ZENDESK_BASE_URL``           explicit base URL (the simulator), e.g. ``http://127.0.0.1:8765``
-``ZENDESK_SUBDOMAIN``          or a Zendesk subdomain: ``https://{subdomain}.zendesk.com``
-``ZENDESK_EMAIL``              agent email for API-token auth (``{email}/token``)
-``ZENDESK_API_TOKEN``          API token (secret)
-``ZENDESK_OAUTH_TOKEN``        or an OAuth bearer token (secret)
-``ZENDESK_OAUTH_CLIENT_ID``    with the next two: expiring OAuth tokens, refreshed by the sync (kept in memory only)
-``ZENDESK_OAUTH_CLIENT_SECRET`` the OAuth client's secret (secret)
-``ZENDESK_OAUTH_REFRESH_TOKEN`` a refresh token of that client (secret; Zendesk revokes it once used)
-``ZENDESK_REQUESTS_PER_MINUTE`` per-endpoint budget: 10 (default), 30 with High Volume, 0 = no own throttle
-``ZENDESK_MAX_WAIT_MINUTES``   minutes one request may wait for Zendesk (``Retry-After``, back-off), default 15
-``ZD_DUCKDB_PATH``             the file users query, default ``data/<ZD_SCHEMA>.duckdb`` (``data/zendesk.duckdb``)
-``ZD_SCHEMA``                  the account's name (Dagster asset-key prefix, run tag), default ``zendesk``
-``ZD_DUCKDB_MEMORY_LIMIT``     DuckDB's memory limit for every connection the pipeline opens, default ``256MB``
-``ZENDESK_START_DATE``         first daily partition, ``YYYY-MM-DD`` (default: 90 days before today)
-``DAGSTER_HOME``               Dagster instance folder, default ``.dagster_home`` in the project root
-``ZD_SENSOR_INTERVAL_SECONDS`` how often the sync sensor polls each stream, default 300
-``ZD_ACCOUNTS_FILE``           a YAML file listing several accounts (``zd_pipeline.accounts``); when set, the
-                               account variables above are not read (each entry names its own)
-=============================  ==========================================================================
+Every variable the project reads is in :data:`ENVIRONMENT`, with what it sets and its default; ``zd-pipeline sync
+--help`` prints that list, and a test checks that every ``ENV_*`` name below is in it.
 
 Secrets are held in fields excluded from ``repr`` and are never logged.
 
@@ -61,6 +41,10 @@ ENV_FRESHNESS_HOURS = "ZD_FRESHNESS_HOURS"
 ENV_DUCKDB_MEMORY_LIMIT = "ZD_DUCKDB_MEMORY_LIMIT"
 ENV_ACCOUNTS_FILE = "ZD_ACCOUNTS_FILE"
 
+# Where the local simulator listens by default (``zd-pipeline simulator``, ``make simulator``): what a sync targets
+# when neither ENV_BASE_URL nor ENV_SUBDOMAIN is set.
+SIMULATOR_URL = "http://127.0.0.1:8765"
+
 # Documented demo credentials: the simulator accepts these when the ZENDESK_* variables are unset, so the demo
 # and tests run with no setup. They open nothing but a local simulator.
 DEMO_EMAIL = "demo@example.com"
@@ -83,6 +67,66 @@ DEFAULT_HISTORY_DAYS = 90
 DEFAULT_SENSOR_INTERVAL_SECONDS = 300
 DEFAULT_FRESHNESS_HOURS = 6.0
 _SUBDOMAIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One environment variable: its name and what it sets, default included (shown by ``sync --help``)."""
+
+    name: str
+    meaning: str
+    secret: bool = False
+
+
+ENVIRONMENT: tuple[Variable, ...] = (
+    Variable(ENV_SUBDOMAIN, "the account: https://{subdomain}.zendesk.com (give only 'acme')"),
+    Variable(
+        ENV_BASE_URL,
+        f"or the account's full base URL (a proxy, or a simulator). Neither set: the local simulator at "
+        f"{SIMULATOR_URL} with its demo credentials",
+    ),
+    Variable(ENV_EMAIL, "the agent's login email, for API-token auth ({email}/token)"),
+    Variable(ENV_API_TOKEN, "its API token (Admin Center > Apps and integrations > Zendesk API)", secret=True),
+    Variable(ENV_OAUTH_TOKEN, "or an OAuth bearer token instead of the two above", secret=True),
+    Variable(
+        ENV_OAUTH_CLIENT_ID,
+        "or, for expiring OAuth tokens, an OAuth client's id with the next two; the sync refreshes the access token "
+        "and keeps the rotated refresh token in memory only",
+    ),
+    Variable(ENV_OAUTH_CLIENT_SECRET, "that OAuth client's secret", secret=True),
+    Variable(ENV_OAUTH_REFRESH_TOKEN, "a refresh token of that client (Zendesk revokes it once used)", secret=True),
+    Variable(
+        ENV_REQUESTS_PER_MINUTE,
+        f"requests a minute per export endpoint: {DEFAULT_REQUESTS_PER_MINUTE} (default), 30 with the High Volume "
+        "add-on, 0 = no client-side throttle (a local simulator)",
+    ),
+    Variable(
+        ENV_MAX_WAIT_MINUTES,
+        f"minutes one request may wait for Zendesk (Retry-After, back-off) before the sync fails "
+        f"(default {DEFAULT_MAX_WAIT_MINUTES:g})",
+    ),
+    Variable(ENV_DUCKDB_PATH, f"the DuckDB file you query (default data/<{ENV_SCHEMA}>.duckdb)"),
+    Variable(ENV_SCHEMA, f"the account's name: asset-key prefix, run tag, file name (default {DEFAULT_SCHEMA})"),
+    Variable(
+        ENV_DUCKDB_MEMORY_LIMIT,
+        f"DuckDB's memory limit for every connection the pipeline opens (default {DEFAULT_DUCKDB_MEMORY_LIMIT})",
+    ),
+    Variable(ENV_START_DATE, f"first daily partition, YYYY-MM-DD (default {DEFAULT_HISTORY_DAYS} days before today)"),
+    Variable(
+        ENV_SENSOR_INTERVAL,
+        f"seconds between the sync sensor's polls of a stream (default {DEFAULT_SENSOR_INTERVAL_SECONDS})",
+    ),
+    Variable(
+        ENV_FRESHNESS_HOURS,
+        f"hours a stream may lag behind now before its freshness check fails (default {DEFAULT_FRESHNESS_HOURS:g})",
+    ),
+    Variable(
+        ENV_ACCOUNTS_FILE,
+        "a YAML file listing several accounts (docs/deployment.md); when set, the account variables above are not "
+        "read: each entry names its own (default: unset, the one account above)",
+    ),
+    Variable(ENV_DAGSTER_HOME, "the Dagster instance folder (default .dagster_home in the project folder)"),
+)
 
 
 class SettingsError(ValueError):

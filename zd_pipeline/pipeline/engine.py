@@ -156,6 +156,9 @@ def _write_all(
             elif isinstance(end, BaseException):
                 running.discard(name)
                 result.error = end
+            if name not in running:  # the stream's last line of progress (``zd-pipeline sync`` in a log)
+                extra = {"stream": name, "records": 0, "ended": True, "failed": result.error is not None}
+                progress_log.debug("%s: ended", name, extra=extra)
         warehouse.publish_if_due()
 
 

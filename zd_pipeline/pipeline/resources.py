@@ -29,7 +29,7 @@ from zd_pipeline.client import ApiTokenAuth, ClientConfig, OAuthAuth, OAuthRefre
 from zd_pipeline.clock import Clock, SystemClock
 from zd_pipeline.warehouse import Warehouse
 
-DEFAULT_SIMULATOR_URL = "http://127.0.0.1:8765"
+DEFAULT_SIMULATOR_URL = cfg.SIMULATOR_URL
 
 
 class ZendeskResource(dg.ConfigurableResource):

@@ -8,19 +8,29 @@ from __future__ import annotations
 
 import argparse
 
+from zd_pipeline.simulator.scales import SCALES, scale_help
+
+DESCRIPTION = """\
+Run the Zendesk simulator alone, in the foreground until Ctrl-C: a real HTTP server answering Zendesk's incremental
+export endpoints with a generated account (same scale and seed, same account), with Zendesk's rate limit and,
+on request, faults. It prints its URL and the credentials to use; point a sync at it with ZENDESK_BASE_URL."""
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8765, help="port to bind (default 8765; 0 = any free port)")
-    parser.add_argument("--scale", choices=("small", "demo", "bench"), default="demo", help="account size")
-    parser.add_argument("--seed", type=int, default=0, help="data seed (same seed, same account)")
+    parser.add_argument("--scale", choices=tuple(SCALES), default="demo", help=scale_help("demo"))
+    parser.add_argument("--seed", type=int, default=0, help="data seed: same seed, same account (default 0)")
     parser.add_argument(
-        "--rate-limit", type=int, default=10, help="requests per rolling minute per endpoint (0 = no limit)"
+        "--rate-limit",
+        type=int,
+        default=10,
+        help="requests per rolling minute per endpoint, as Zendesk's smallest plan (default 10; 0 = no limit)",
     )
     parser.add_argument(
         "--faults",
         default="",
-        help='fault shares, e.g. "500=0.05,503=0.05,truncate=0.02,slow=0.01:2.0,burst429=0.01:3"',
+        help='fault shares, e.g. "500=0.05,503=0.05,truncate=0.02,slow=0.01:2.0,burst429=0.01:3" (default: none)',
     )
     parser.add_argument(
         "--plan",

@@ -37,6 +37,12 @@ SCALES: dict[str, Scale] = {
 }
 
 
+def scale_help(default: str) -> str:
+    """An option's help naming each scale's size, for ``zd-pipeline simulator`` and ``zd-pipeline demo``."""
+    sizes = ", ".join(f"{name} ({scale.tickets:,} tickets)" for name, scale in SCALES.items())
+    return f"the simulated account's size: {sizes} (default {default})"
+
+
 def get_scale(name: str) -> Scale:
     """The named scale; raises ``ValueError`` naming the choices."""
     try:

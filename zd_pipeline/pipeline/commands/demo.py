@@ -22,9 +22,19 @@ FROM tickets GROUP BY ALL ORDER BY tickets DESC
 ANALYTICS_SQL = "SELECT * FROM analytics.ticket_backlog_daily ORDER BY day DESC LIMIT 5"
 
 
+DESCRIPTION = """\
+What `make demo` runs: start the Zendesk simulator on a free loopback port, sync every stream through Dagster into
+the DuckDB file (ZD_DUCKDB_PATH, default data/zendesk.duckdb), build the analytics tables, and print what landed
+and the SQL to query it. The run is recorded on the instance in $DAGSTER_HOME, so `make dev` shows it."""
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--scale", default=DEMO_SCALE, choices=SCALES, help=f"account size (default {DEMO_SCALE})")
-    parser.add_argument("--seed", type=int, default=DEMO_SEED, help=f"data seed (default {DEMO_SEED})")
+    from zd_pipeline.simulator.scales import scale_help
+
+    parser.add_argument("--scale", default=DEMO_SCALE, choices=SCALES, help=scale_help(DEMO_SCALE))
+    parser.add_argument(
+        "--seed", type=int, default=DEMO_SEED, help=f"data seed: same seed, same account (default {DEMO_SEED})"
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -23,6 +23,11 @@ from pathlib import Path
 from zd_pipeline import settings as cfg
 from zd_pipeline.pipeline.commands.demo_simulator import DEMO_SCALE, DEMO_SEED
 
+DESCRIPTION = """\
+What `make dev` runs: the Dagster UI (dagster dev: webserver, daemon, sensor and schedule). With no account
+configured (ZENDESK_SUBDOMAIN and ZENDESK_BASE_URL unset, in the environment or in .env) it also starts the
+simulator with the demo's data set, so syncs from the UI update the demo's file. One Ctrl-C stops everything."""
+
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 3000
 

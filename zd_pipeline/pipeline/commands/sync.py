@@ -18,12 +18,14 @@ import fcntl
 import os
 import shutil
 import sys
+import textwrap
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from zd_pipeline import settings as cfg
 from zd_pipeline.accounts import check_account, find_account, load_accounts
 from zd_pipeline.settings import ENV_DAGSTER_HOME, PROJECT_ROOT, Settings, SettingsError
 
@@ -33,7 +35,19 @@ if TYPE_CHECKING:
     import dagster as dg
 
 
+DESCRIPTION = f"""\
+Sync Zendesk's incremental exports into the DuckDB file you query, as one Dagster run on the instance in
+${ENV_DAGSTER_HOME} (the UI and the sensor see it). Each stream resumes from its checkpoint; progress is shown
+per stream, then a summary table. Exit status 0 when every stream synced, 1 when one failed (the pages committed
+before the failure are kept), 2 when the configuration is wrong (nothing ran).
+
+With no account configured ({cfg.ENV_SUBDOMAIN} and {cfg.ENV_BASE_URL} unset) it syncs the local simulator at
+{cfg.SIMULATOR_URL} with its demo credentials: start that with `make simulator` first. With {cfg.ENV_ACCOUNTS_FILE}
+set, it syncs every account the file lists, a process each (--parallel at once), or the one --account names."""
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = environment_help()
     parser.add_argument("--streams", help="comma-separated stream names (default: every stream)")
     parser.add_argument("--account", help="the account to sync, by its name in ZD_ACCOUNTS_FILE (default: every one)")
     parser.add_argument(
@@ -45,7 +59,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--full-refresh",
         action="store_true",
-        help="ignore checkpoints and re-read every partition from the start date (rows are upserted, not dropped)",
+        help="ignore checkpoints and re-read every partition from the start date; rows are upserted, never "
+        "dropped (default: off, each stream resumes from its checkpoint)",
+    )
+
+
+def environment_help(width: int = 116) -> str:
+    """The variables a sync reads (:data:`zd_pipeline.settings.ENVIRONMENT`), one per entry, for ``--help``."""
+    column = max(len(variable.name) for variable in cfg.ENVIRONMENT) + 4
+    lines = ["environment variables (read when the command starts; a .env file is not read by sync):"]
+    for variable in cfg.ENVIRONMENT:
+        meaning = variable.meaning + (" (secret: never logged or stored)" if variable.secret else "")
+        wrapped = textwrap.wrap(meaning, width - column) or [""]
+        lines.append(f"  {variable.name:<{column - 2}}{wrapped[0]}")
+        lines.extend(" " * column + line for line in wrapped[1:])
+    return "\n".join(lines)
+
+
+def simulator_notice(settings: Settings) -> str | None:
+    """What a sync with no account configured says before anything else: which simulator it pages, and how to
+    point it at a Zendesk account instead. ``None`` when an account is configured."""
+    if settings.base_url is not None or settings.subdomain is not None:
+        return None
+    return (
+        f"zd-pipeline sync: no Zendesk account configured, so this syncs the local simulator at {cfg.SIMULATOR_URL} "
+        f"with its demo credentials (start it with `make simulator`). To sync an account, set {cfg.ENV_SUBDOMAIN} "
+        f"(or {cfg.ENV_BASE_URL}) with {cfg.ENV_EMAIL} and {cfg.ENV_API_TOKEN} (or {cfg.ENV_OAUTH_TOKEN}); "
+        "`zd-pipeline sync --help` lists every variable."
     )
 
 
@@ -63,6 +103,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"zd-pipeline sync: {exc.args[0]}", file=sys.stderr)
         return 2
     settings = accounts[0].settings()
+    notice = simulator_notice(settings) if len(accounts) == 1 and not accounts[0].from_file else None
+    if notice is not None:
+        print(notice, file=sys.stderr, flush=True)
     prepare_dagster_home(settings)
     instance = open_instance(settings.dagster_home)
     if len(accounts) > 1:
