@@ -1,4 +1,4 @@
-"""``make bench`` / ``make bench-quick``: every figure of issue 8 in one table, measured in one run.
+"""``make bench`` / ``make bench-quick``: every benchmark figure in one table, measured in one run.
 
 Run: ``.venv/bin/python -m bench.run [--quick] [--only 1,2,5]``
 

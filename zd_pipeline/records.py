@@ -1,15 +1,15 @@
 """A page's records as the JSON text the server sent: what the client hands the warehouse. Shared by both layers,
 like the catalogue it is built from; it knows nothing of HTTP, Arrow or DuckDB.
 
-Parsing every record into a ``dict`` and serialising it again for the ``_raw`` column cost ~13 µs per ticket of a
-sync's CPU (py-spy, stop 16), more than fetching it. :class:`RawRecords` keeps each record's JSON text (slices
+Parsing every record into a ``dict`` and serialising it again for the ``_raw`` column cost a sync more CPU per
+record than fetching it. :class:`RawRecords` keeps each record's JSON text (slices
 of the response body, not copies) with its id and ordering timestamp, and usually its typed columns decoded by the
 stream's :class:`RowCodec` (one compiled msgspec pass that skips every other key): the client reads ids and
 timestamps from those rows, the warehouse builds its columns from them and stores each text as ``_raw`` byte for
 byte.
 
 ``RawRecords`` is still a ``Sequence`` of dicts: indexing decodes that record with orjson (once; decoded records
-are kept), so code that wants dicts, tests or a user's code, reads it as it read the list of dicts before.
+are kept), so code that wants dicts (tests, a user's code) reads it as a list of dicts.
 """
 
 from __future__ import annotations

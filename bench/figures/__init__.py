@@ -1,7 +1,7 @@
 """One module per figure of ``bench.run``; each exposes ``measure(profile) -> list[Figure]``.
 
 :class:`Profile` holds every size a figure uses, so ``--quick`` (and the test suite's toy smoke run) only swap
-profiles: :data:`FULL` is the issue's setting, :data:`QUICK` fits a few minutes, :data:`TOY` a few seconds.
+profiles: :data:`FULL` is the sizes the goals are set for, :data:`QUICK` fits a few minutes, :data:`TOY` a few seconds.
 """
 
 from __future__ import annotations

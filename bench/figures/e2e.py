@@ -6,10 +6,9 @@ DuckDB file. Records/s of the sync = records fetched (its materialization metada
 (Python start, Dagster, every page written, the asset checks).
 
 Both are measured twice, in the order raw, sync, sync, raw (ABBA, as figure 2), and the ratio is of the mean
-rates: one raw fetch alone moved the ratio by ±0.05 between runs on this machine (5.4-6.6 s for the same pages),
-which is the whole margin above the goal (stop 21). Each raw fetch runs in a fresh interpreter, as each sync
-does: in this process, once Dagster is imported (reading a sync's results does), the collector's full passes walk
-its objects during the loop, and the same fetch took 9.4-9.7 s instead of 5.6 s (stop 21).
+rates: on a shared machine one raw fetch alone can move the ratio by a tenth between runs. Each raw fetch runs in a
+fresh interpreter, as each sync does: in this process, once Dagster is imported (reading a sync's results does),
+the collector's full passes walk its objects during the loop and slow the same fetch markedly.
 """
 
 from __future__ import annotations

@@ -8,11 +8,10 @@ checkpoints the first stored. ``Simulator.mutate(updates=1 % of tickets)`` also 
 events, and a quarter as many user updates.
 
 The full profile runs it on the bench-scale account: 1,000,000 tickets and ~17 million records in all, a full
-sync of ~4 minutes. Until stop 18 it ran at demo scale, where it could not tell whether cost follows changes:
-a ``zd-pipeline sync`` process spends ~2.5 s starting Python and Dagster and ~1.3 s in Dagster's run machinery
-and the checks whatever it syncs, while the whole demo full sync takes ~12 s, so any incremental sync there is
-~30 % of it (29.0 % at stop 17: 3.7 of 12.7 s, for 880 records). The note gives the incremental sync's own
-seconds, so the fixed cost stays visible.
+sync of several minutes. At demo scale (``--quick``) it cannot tell whether cost follows changes: a ``zd-pipeline
+sync`` process spends seconds starting Python and Dagster, in Dagster's run machinery and in the checks whatever it
+syncs, which is a large share of the whole demo sync, so any incremental sync there is a large share of it. The
+note gives the incremental sync's own seconds, so the fixed cost stays visible.
 
 The figure also proves the result exact: after the incremental sync every table must equal the simulator's
 truth (its count, and the sha256 of ``"{id}:{ordering ts}"`` lines in export order that

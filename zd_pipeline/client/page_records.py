@@ -4,12 +4,13 @@ msgspec slices the records array into each record's JSON text (no copy: slices o
 second compiled pass, decodes each record's typed columns (the stream's :class:`~zd_pipeline.records.RowCodec`),
 from which come its id and ordering value and, later, the warehouse's columns; when a value does not have its
 column's type, that pass reads just each record's id and ordering field instead. Parsing every record into a dict with
-orjson cost more than half the client's CPU per ticket (6.3 µs of a page's ~7); this costs ~2 µs
-(``/tmp`` script on simulator pages, stop 17). Records are decoded into dicts only if someone indexes them.
+orjson was more than half the client's CPU per record; this costs a fraction of it (figure 2 of ``python -m
+bench.run`` measures the client against a bare fetch, docs/performance.md). Records are decoded into dicts only if
+someone indexes them.
 
 Anything the fast pass refuses (a record that is not an object, an id that is neither an integer nor a string, a
 missing or null ordering field) is read again with orjson, and :func:`_check_record` says precisely what is
-wrong, exactly as before this fast path existed.
+wrong.
 """
 
 from __future__ import annotations

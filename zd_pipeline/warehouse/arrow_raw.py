@@ -3,9 +3,9 @@
 msgspec decodes the page's records in one call into a struct per record that holds only the stream's typed
 columns, each declared with its exact type (:class:`~zd_pipeline.records.RowCodec`), skipping every other key in
 compiled code; the client usually did that already (``RawRecords.rows``). ``_raw`` is the records' own
-text, byte for byte, so nothing is serialised again. Measured on simulator pages (``/tmp`` script, stop 17): 5.7
-µs per ticket instead of 12.5 for orjson's dicts plus :mod:`.arrow_page`'s conversion; 3.8 instead of 14.6 per
-ticket event.
+text, byte for byte, so nothing is serialised again. Why: building each record as a dict with orjson and converting
+the dicts (:mod:`.arrow_page`) cost a sync more CPU per record than fetching it; this path costs a fraction of that
+(figure 4 of ``python -m bench.run`` measures a whole sync, docs/performance.md).
 
 Contract: the result is the table the dict path builds from the same records, column for column (a test
 compares them for every stream), or ``None`` when a value does not have its column's exact type (a field whose
