@@ -16,11 +16,13 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import duckdb
 import pytest
 from rich.console import Console
 
 from zd_pipeline import cli
 from zd_pipeline import settings as cfg
+from zd_pipeline.catalogue import STREAMS
 from zd_pipeline.clock import ManualClock
 from zd_pipeline.pipeline.commands import report, sync
 from zd_pipeline.pipeline.runs import SyncOutcome
@@ -192,3 +194,26 @@ def test_piped_sync_prints_progress_lines_and_the_whole_table(simulator_url: str
         assert sum(line.startswith(f"sync {name}: ") and " records done (" in line for line in lines) == 1, name
         assert any(line.startswith(f"│ {name} ") for line in lines), name
     assert "…" not in result.stdout and "\x1b[" not in result.stdout  # nothing cut, no terminal codes
+
+
+def test_piped_demo_prints_queries_that_work_verbatim_and_leaves_only_the_named_files(tmp_path: Path) -> None:
+    """``make demo`` as CI runs it: every line it offers to paste works as printed, and the data folder holds
+    the file users query plus the warehouse's working file and lock (docs/warehouse.md), nothing else."""
+    env = clean_env(tmp_path)
+    folder = tmp_path / "data"
+    folder.mkdir()
+    env[cfg.ENV_DUCKDB_PATH] = str(folder / "zendesk.duckdb")
+    result = zd_pipeline("demo", "--scale", "small", env=env, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = result.stdout.splitlines()
+    start = lines.index("Query the file read-only at any time, even while a sync runs, in DuckDB's CLI:")
+    command, *queries = [line.strip() for line in lines[start + 1 : start + 4]]
+    assert command == f"duckdb -readonly {folder / 'zendesk.duckdb'}"
+    assert lines[start + 4] == f"or in Python: duckdb.connect({str(folder / 'zendesk.duckdb')!r}, read_only=True)"
+    sample = next(line for line in lines if line.startswith("SELECT status, count(*) AS tickets"))
+    with duckdb.connect(command.split()[-1], read_only=True) as con:
+        for sql in [*queries, sample]:
+            assert con.execute(sql).fetchall(), sql
+    for name in STREAMS:  # every table shows whole stream names
+        assert f"│ {name} " in result.stdout, name
+    assert sorted(p.name for p in folder.iterdir()) == [".zendesk.lock", ".zendesk.working.duckdb", "zendesk.duckdb"]

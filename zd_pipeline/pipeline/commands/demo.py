@@ -20,6 +20,8 @@ SELECT status, count(*) AS tickets, round(avg(len(tags)), 1) AS avg_tags
 FROM tickets GROUP BY ALL ORDER BY tickets DESC
 """.strip()
 ANALYTICS_SQL = "SELECT * FROM analytics.ticket_backlog_daily ORDER BY day DESC LIMIT 5"
+# What the demo's last lines tell a user to paste into a session on the file (each works verbatim: a test runs them).
+FIRST_QUERIES = ("SELECT status, count(*) FROM tickets GROUP BY ALL;", f"{ANALYTICS_SQL};")
 
 
 DESCRIPTION = """\
@@ -66,13 +68,24 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"[red]Analytics failed:[/] {analytics.failure}")
         return 1
     _show_answers(settings)
-    console.print(
-        "\nOpen the Dagster UI on this data: `make dev`, then http://127.0.0.1:3000. Query the file read-only at any "
-        f"time, even while a sync runs: `duckdb -readonly {settings.duckdb_path}`, then e.g. "
-        f"`SELECT status, count(*) FROM tickets GROUP BY ALL` or `{ANALYTICS_SQL}` (or "
-        "duckdb.connect(path, read_only=True) from Python)."
-    )
+    _print_next_steps(settings)
     return 0
+
+
+def _print_next_steps(settings: cfg.Settings) -> None:
+    """Where to look next, each command and query on a line of its own, never wrapped: pasted verbatim, it works."""
+    from zd_pipeline.pipeline.commands.report import console
+
+    lines = [
+        "",
+        "Query the file read-only at any time, even while a sync runs, in DuckDB's CLI:",
+        f"  duckdb -readonly {settings.duckdb_path}",
+        *(f"  {sql}" for sql in FIRST_QUERIES),
+        f"or in Python: duckdb.connect({str(settings.duckdb_path)!r}, read_only=True)",
+        "Open the Dagster UI on this data: make dev, then http://127.0.0.1:3000",
+    ]
+    for line in lines:
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 def _show_what_landed(settings: cfg.Settings) -> None:
@@ -83,7 +96,8 @@ def _show_what_landed(settings: cfg.Settings) -> None:
     from zd_pipeline.warehouse import Warehouse
 
     warehouse = Warehouse(settings.duckdb_path, memory_limit=settings.duckdb_memory_limit)
-    counts = Table(title=f"Rows per table in {settings.duckdb_path}", title_justify="left")
+    console.print(f"Rows per table in {settings.duckdb_path}:", markup=False, highlight=False, soft_wrap=True)
+    counts = Table()
     counts.add_column("table")
     counts.add_column("rows", justify="right")
     for name in STREAMS:
@@ -94,7 +108,8 @@ def _show_what_landed(settings: cfg.Settings) -> None:
         cursor = con.execute(sql)
         header = [d[0] for d in cursor.description]
         rows = cursor.fetchall()
-    sample = Table(title=sql, title_justify="left")
+    console.print(" ".join(sql.split()) + ";", markup=False, highlight=False, soft_wrap=True)  # one line to paste
+    sample = Table()
     for column in header:
         sample.add_column(column)
     for row in rows:
