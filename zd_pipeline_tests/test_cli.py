@@ -36,6 +36,24 @@ def zd_pipeline(*argv: str, env: dict[str, str] | None = None, timeout: float = 
     return subprocess.run(command, capture_output=True, text=True, env=env, timeout=timeout, check=False)
 
 
+def readme_queries() -> list[str]:
+    """Every statement of the README's ``sql`` blocks, as written there."""
+    text = (cfg.PROJECT_ROOT / "README.md").read_text()
+    blocks = [part.split("```", 1)[0] for part in text.split("```sql\n")[1:]]
+    statements = [sql.strip() for block in blocks for sql in block.split(";")]
+    uncommented = [
+        "\n".join(line for line in sql.splitlines() if not line.strip().startswith("--")) for sql in statements
+    ]
+    return [sql.strip() for sql in uncommented if sql.strip()]
+
+
+def test_the_readme_names_every_variable_and_shows_queries() -> None:
+    text = (cfg.PROJECT_ROOT / "README.md").read_text()
+    for variable in cfg.ENVIRONMENT:
+        assert f"`{variable.name}`" in text, variable.name
+    assert len(readme_queries()) >= 3
+
+
 def clean_env(tmp_path: Path) -> dict[str, str]:
     """The environment with no account configured, a throw-away instance and file, and no terminal width hint."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ZENDESK_", "ZD_", "COLUMNS"))}
@@ -213,6 +231,8 @@ def test_piped_demo_prints_queries_that_work_verbatim_and_leaves_only_the_named_
     sample = next(line for line in lines if line.startswith("SELECT status, count(*) AS tickets"))
     with duckdb.connect(command.split()[-1], read_only=True) as con:
         for sql in [*queries, sample]:
+            assert con.execute(sql).fetchall(), sql
+        for sql in readme_queries():  # the README's first queries, on a file the demo made
             assert con.execute(sql).fetchall(), sql
     for name in STREAMS:  # every table shows whole stream names
         assert f"│ {name} " in result.stdout, name
