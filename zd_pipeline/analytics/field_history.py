@@ -1,7 +1,7 @@
 """Ticket field history: one row per field value set on a ticket, from the audits in ``ticket_events``.
 
-Zendesk assumptions (``../shared/zendesk-api/NOTES.md``): each audit carries ``child_events``; a ``Create`` child
-sets a field's first value (no ``previous_value``), a ``Change`` child sets a new one with ``previous_value``.
+What Zendesk's audits hold (docs/zendesk-api.md): each audit carries ``child_events``; a ``Create`` child sets a
+field's first value (no ``previous_value``), a ``Change`` child sets a new one with ``previous_value``.
 ``Comment`` and other children are not field changes and are left out. Audits without a ``child_events`` list (the
 metric-event-shaped items the public docs mix in) contribute nothing. A value that is a list (tags) or a number is
 kept as its JSON text. ``changed_by`` is the audit's ``updater_id`` (``-1`` for Zendesk itself).

@@ -1,7 +1,7 @@
 """The catalogue's entries: one :class:`~.model.Stream` per Zendesk incremental export, and the lookup by name.
 
-Adding a stream is one entry here (and in ``STREAMS``) plus a test. Facts come from ``../shared/zendesk-api/``;
-assumptions are marked where they are made.
+Adding a stream is one entry here (and in ``STREAMS``) plus a test. Facts come from Zendesk's public API reference
+(docs/zendesk-api.md); assumptions are marked where they are made.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ TICKETS = Stream(
     time_path=f"{_API}/tickets.json",
     cursor_path=f"{_API}/tickets/cursor.json",
     pagination=Pagination.CURSOR,
-    # The time-based export filters and orders tickets by generated_timestamp, not updated_at (NOTES.md).
+    # The time-based export filters and orders tickets by generated_timestamp, not updated_at (docs/zendesk-api.md).
     ordering_field="generated_timestamp",
     ordering_format=TimestampFormat.EPOCH,
     write_mode=WriteMode.UPSERT,

@@ -1,8 +1,8 @@
 """Proactive per-endpoint rate limiting, so a healthy sync never receives a 429.
 
-Zendesk allows 10 requests per minute per incremental export endpoint (30 with the High Volume add-on);
-NOTES.md's assumption, kept here: the limit applies per endpoint, so different streams may be paged at the same
-time, each within its own budget. Reacting to 429s alone wastes a request and a ``Retry-After`` wait each minute;
+Zendesk allows 10 requests per minute per incremental export endpoint (30 with the High Volume add-on); read as
+a limit per endpoint (docs/zendesk-api.md), so different streams may be paged at the same time, each within its
+own budget. Reacting to 429s alone wastes a request and a ``Retry-After`` wait each minute;
 a sliding window spends the budget exactly.
 
 Zendesk counts a request when it arrives, which we cannot observe; we only know it arrived after we sent it and

@@ -1,9 +1,9 @@
 """Zendesk's three export paging schemes over a :class:`StreamStore`, driven by the catalogue's ``Pagination``.
 
-Facts taken from ``../shared/zendesk-api/`` (NOTES.md wins):
+Facts from Zendesk's public API reference (docs/zendesk-api.md):
 
 * Nothing newer than one minute is served: ``horizon = floor(now) - 60``; a ``start_time`` after the horizon
-  (less than a minute ago, or in the future) is a 400 (historically Zendesk said 422; the issue pins 400) with
+  (less than a minute ago, or in the future) is a 400 with
   ``{"error": "InvalidValue", "description": "Too recent start_time. ..."}``.
 * Time-based: up to ``per_page`` (default and maximum 1000) items from ``start_time``, then on through every item
   sharing the last timestamp; ``end_time`` is that timestamp and ``next_page`` starts there, so boundary items
