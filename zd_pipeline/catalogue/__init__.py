@@ -4,7 +4,7 @@ Every layer reads this package and nothing else to learn about a stream: the sim
 pages through it, the warehouse builds its table and the Dagster factory builds its asset. Adding a stream is
 one ``Stream`` entry in :mod:`.streams` plus a test; :mod:`.model` says what an entry holds.
 
-Facts come from ``../shared/zendesk-api/`` (its ``NOTES.md`` wins over the samples). Assumptions are marked.
+Facts come from Zendesk's public API reference (docs/zendesk-api.md); assumptions are marked where they are made.
 """
 
 from .model import Column, Pagination, Stream, TimestampFormat, Tombstone, WriteMode, to_epoch, to_iso

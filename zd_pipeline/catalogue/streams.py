@@ -173,7 +173,7 @@ SKILL_BASED_ROUTING = "skill_based_routing"
 
 
 def _routing(name: str, key: str, path: str, description: str, tombstone: Tombstone, columns: tuple) -> Stream:
-    # NOTES.md (corrected): items are change events; ``id`` names the attribute, attribute value or instance value
+    # Items are change events (docs/zendesk-api.md); ``id`` names the attribute, attribute value or instance value
     # that changed, so an update or delete carries its create's id. The table holds each id's newest state by
     # ``time`` (a delete / unassociate as a tombstone); every event stays in ``<table>_history``.
     return Stream(
@@ -189,7 +189,7 @@ def _routing(name: str, key: str, path: str, description: str, tombstone: Tombst
         max_page_size=3000,
         tombstone=tombstone,
         history_key=("id", "time", "type"),
-        plan_feature=SKILL_BASED_ROUTING,  # Enterprise plans only (NOTES.md)
+        plan_feature=SKILL_BASED_ROUTING,  # Enterprise plans only (docs/zendesk-api.md)
         columns=(
             _c("id", "VARCHAR", "UUID of the object that changed (the same on its create, updates and delete)."),
             _c("type", "VARCHAR", "The newest change: create / update / delete, or (un)associate_agent / _ticket."),

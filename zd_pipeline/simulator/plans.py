@@ -1,9 +1,9 @@
 """Zendesk plans: which plan-gated exports (``Stream.plan_feature``) an account's plan offers.
 
-Skill-based routing is Enterprise only (NOTES.md). An export its plan does not offer answers 403 with Zendesk's
-generic access-denied body, the same body a user without the role gets (Zendesk's help centre lists "a feature
-not available on your current plan level" among the causes of that one message), so nothing in the body says
-which of the two it is.
+Skill-based routing is Enterprise only (docs/zendesk-api.md). An export its plan does not offer answers 403 with
+Zendesk's generic access-denied body, the same body a user without the role gets (Zendesk's help centre lists "a
+feature not available on your current plan level" among the causes of that one message), so nothing in the body
+says which of the two it is.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Skill-based routing history: change events of attributes, attribute values and instance values.
 
-Items are change events (NOTES.md, corrected): ``id`` is the UUID of the object that changed, so an update or a
+Items are change events (docs/zendesk-api.md): ``id`` is the UUID of the object that changed, so an update or a
 delete carries its create's id; an instance value (a skill on an agent or a ticket) keeps one id through its
 associate and unassociate events. Over the history, attributes and skills are created, renamed (some twice) and
 deleted; agents gain skills, some lose one and a few get it back later; tickets get a skill at creation and some
