@@ -36,7 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--plan",
         choices=("team", "professional", "enterprise"),
         default="enterprise",
-        help="the account's Zendesk plan: below enterprise, the skill-based routing exports answer 403",
+        help="the account's Zendesk plan: below enterprise, the routing exports answer 403 (default enterprise)",
     )
     parser.add_argument("--log-level", default="warning", help="uvicorn log level (default warning)")
 
