@@ -21,6 +21,7 @@ from zd_pipeline.client.errors import (
     RetriesExhaustedError,
     ZendeskError,
 )
+from zd_pipeline.client.lists import ListClient, ListPage
 from zd_pipeline.client.stats import ClientStats, StreamCounts
 
 __all__ = [
@@ -32,6 +33,8 @@ __all__ = [
     "FeatureNotOfferedError",
     "ForeignHostError",
     "InvalidResponseError",
+    "ListClient",
+    "ListPage",
     "NotFoundError",
     "OAuthAuth",
     "OAuthRefreshAuth",

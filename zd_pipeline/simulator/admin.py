@@ -11,6 +11,8 @@ answered only to loopback clients (403 otherwise).
 * ``POST /_sim/maintenance``                   body = :meth:`Simulator.start_maintenance` kwargs
 * ``POST /_sim/options``                       body = :meth:`Simulator.set_export_options` kwargs
 * ``POST /_sim/plan``                          body ``{"plan": "professional"}``: the account's plan from now on
+* ``GET  /_sim/lists/{name}``                  a reference list's items as a full read returns them
+* ``POST /_sim/lists/{name}/delete?id=N``      delete an item of a reference list: ``{"deleted": true|false}``
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from urllib.parse import parse_qs
 
 import orjson
 
+from zd_pipeline.catalogue import LISTS
 from zd_pipeline.clock import ManualClock
 from zd_pipeline.simulator.core import Simulator
 from zd_pipeline.simulator.paging import ApiError
@@ -111,6 +114,20 @@ class AdminApi:
                 return {"plan": sim.set_plan(str((self._json(body) or {}).get("plan")))}
             except ValueError as exc:
                 raise ApiError(400, "InvalidValue", str(exc)) from None
+        if len(parts) >= 2 and parts[0] == "lists":
+            return self.lists(method, parts[1:], query)
+        raise ApiError(404, "InvalidEndpoint", "Not found")
+
+    def lists(self, method: str, parts: list[str], query: dict[str, list[str]]) -> Any:
+        if parts[0] not in LISTS:
+            raise ApiError(404, "InvalidEndpoint", f"unknown reference list {parts[0]!r}")
+        if method == "GET" and len(parts) == 1:
+            return self.sim.list_truth(parts[0])
+        if method == "POST" and parts[1:] == ["delete"]:
+            item_id = _int(query, "id")
+            if item_id is None:
+                raise ApiError(400, "InvalidValue", "id is required")
+            return {"deleted": self.sim.delete_item(parts[0], item_id)}
         raise ApiError(404, "InvalidEndpoint", "Not found")
 
     def truth(self, stream: str, query: dict[str, list[str]]) -> Any:

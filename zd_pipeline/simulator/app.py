@@ -4,6 +4,8 @@ A plain ASGI callable (no framework) because faults need byte-level control of t
 with a consistent ``Content-Length``, or a connection closed mid-body. Endpoints come from the catalogue: every
 stream's ``time_path`` (and ``cursor_path``) is served, with or without the ``.json`` suffix, as Zendesk does.
 
+The reference tables' list endpoints (:mod:`lists`) share the same checks and one account-wide rate budget.
+
 Order of checks on an export request: route (404) → method (405) → maintenance window (503 + ``Retry-After``) →
 auth (401) → plan (403) → rate limit (429) → injected fault → parameters (400) → page (200). Every API request is
 logged; admin requests are not.
@@ -21,6 +23,7 @@ import orjson
 from zd_pipeline.catalogue import STREAMS, Pagination, Stream
 from zd_pipeline.simulator.admin import AdminApi, read_body
 from zd_pipeline.simulator.core import Simulator
+from zd_pipeline.simulator.lists import BUDGET_KEY, list_route
 from zd_pipeline.simulator.paging import ApiError, parse_request
 from zd_pipeline.simulator.plans import refuse_unless_offered
 from zd_pipeline.simulator.responses import respond
@@ -81,8 +84,9 @@ class SimulatorApp:
     async def api(self, scope: dict, send: Send, path: str) -> int:
         sim = self.sim
         route = self.routes.get(path.removesuffix(".json"))
+        listed = list_route(path) if route is None else None  # the reference lists (lists.py)
         try:
-            if route is None:
+            if route is None and listed is None:
                 raise ApiError(404, "InvalidEndpoint", "Not found")
             if scope["method"] not in ("GET", "HEAD"):
                 raise ApiError(405, "MethodNotAllowed", f"{scope['method']} is not allowed on {path}")
@@ -94,12 +98,12 @@ class SimulatorApp:
             headers = dict(scope["headers"])
             if not sim.authorized(headers.get(b"authorization", b"").decode("latin-1")):
                 raise ApiError(401, "Couldn't authenticate you")
-            refuse_unless_offered(sim.plan, route[0])
+            if route is not None:  # a list's plan feature is checked where its page is built (features_off)
+                refuse_unless_offered(sim.plan, route[0])
         except ApiError as exc:
             await respond(send, exc.status, orjson.dumps(exc.body))
             return exc.status
-        stream, pagination = route
-        key = stream.path_for(pagination)
+        key = route[0].path_for(route[1]) if route is not None else BUDGET_KEY
         allowed, remaining, retry_after = sim.rate_limiter.admit(key)
         limit_headers = []
         if sim.rate_limiter.limit:
@@ -121,13 +125,16 @@ class SimulatorApp:
         if fault == "slow":
             await asyncio.sleep(sim.faults.slow_seconds)
         query = parse_qs(scope["query_string"].decode("latin-1"), keep_blank_values=True)
+        host = headers.get(b"host", b"").decode("latin-1") or "127.0.0.1"
         try:
-            req = parse_request(stream, pagination, query, sim.clock.now())
+            if listed is not None:
+                body = sim.list_page(listed, query, f"http://{host}", path)
+            else:
+                req = parse_request(route[0], route[1], query, sim.clock.now())
+                body = sim.page(route[0].name, route[1], req, f"http://{host}", path, "per_page" in query)
         except ApiError as exc:
             await respond(send, exc.status, orjson.dumps(exc.body), limit_headers)
             return exc.status
-        host = headers.get(b"host", b"").decode("latin-1") or "127.0.0.1"
-        body = sim.page(stream.name, pagination, req, f"http://{host}", path, "per_page" in query)
         if fault == "truncate":
             await respond(send, 200, body[: len(body) // 2], limit_headers)
         elif fault == "reset":

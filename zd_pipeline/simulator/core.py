@@ -21,10 +21,12 @@ from zd_pipeline.clock import Clock, SystemClock
 from zd_pipeline.simulator.auth import Credentials
 from zd_pipeline.simulator.exports import ExportOptions, export_body, items_json
 from zd_pipeline.simulator.faults import FaultInjector, FaultSpec, Maintenance, RateLimiter, as_fault_spec
+from zd_pipeline.simulator.lists import ListRoute, list_body
 from zd_pipeline.simulator.mutations import Mutator
 from zd_pipeline.simulator.oauth import OAuthClient, TokenIssuer
 from zd_pipeline.simulator.paging import PageRequest, horizon
 from zd_pipeline.simulator.plans import DEFAULT_PLAN, check_plan
+from zd_pipeline.simulator.reference import ReferenceData
 from zd_pipeline.simulator.scales import Window, get_scale
 from zd_pipeline.simulator.store import StreamStore
 from zd_pipeline.simulator.world import build_world
@@ -57,6 +59,8 @@ class Simulator:
     * ``credentials``: default from ``ZENDESK_*`` when any is set, else the public demo ones.
     * ``plan``: the account's Zendesk plan (:mod:`plans`); exports it does not offer answer 403. Change it at run
       time with :meth:`set_plan` (an upgrade or a downgrade).
+    * ``features_off``: reference lists whose plan feature the account lacks (``sla_policies``,
+      ``custom_statuses``): their endpoints answer 403.
     """
 
     def __init__(
@@ -68,6 +72,7 @@ class Simulator:
         faults: FaultSpec | str | None = None,
         credentials: Credentials | None = None,
         plan: str = DEFAULT_PLAN,
+        features_off: tuple[str, ...] = (),
     ) -> None:
         self.scale = get_scale(scale)
         self.seed = int(seed)
@@ -84,6 +89,7 @@ class Simulator:
         self._lock = threading.RLock()
         self._world = build_world(self.seed, self.scale, self.window)
         self._mutator = Mutator(self._world, self.seed)
+        self.reference = ReferenceData(self._world, self.seed, tuple(features_off))
         self._log: list[LogEntry] = []
 
     def __repr__(self) -> str:
@@ -223,6 +229,23 @@ class Simulator:
                 raise ValueError(f"{name} must be a whole number >= 0, got {value!r}")
         with self._lock:
             return self._mutator.mutate(self.clock.now(), updates, creates, deletes, seed)
+
+    # --- reference lists ------------------------------------------------------------------------------------------
+
+    def list_page(self, route: ListRoute, query: dict[str, list[str]], base_url: str, path: str) -> bytes:
+        """One list endpoint's response body (see :mod:`lists`); raises ``ApiError``."""
+        with self._lock:
+            return list_body(self.reference, route, query, base_url, path)
+
+    def list_truth(self, name: str) -> list[dict[str, Any]]:
+        """Every current item of a reference list as a full read returns it (schedules with their holidays)."""
+        with self._lock:
+            return self.reference.truth(name)
+
+    def delete_item(self, name: str, item_id: int) -> bool:
+        """Delete an item of a reference list (it disappears from the list); ``False`` if there is none."""
+        with self._lock:
+            return self.reference.delete(name, item_id)
 
     # --- request log --------------------------------------------------------------------------------------------
 

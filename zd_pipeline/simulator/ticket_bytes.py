@@ -54,10 +54,15 @@ _INCIDENT, _TASK = v.TICKET_TYPES.index("incident"), v.TICKET_TYPES.index("task"
 _SOLVED = (lc.SOLVED, lc.CLOSED)
 
 
+def rating_comment(score: str) -> str:
+    """The comment of a good or bad rating (the ratings list shows the same)."""
+    return "Quick and helpful" if score == "good" else "Too slow"
+
+
 def _rating(i: int, score: str) -> bytes:
     if score in ("offered", "unoffered"):
         return b'{"score":"%b"}' % score.encode()
-    comment = b"Quick and helpful" if score == "good" else b"Too slow"
+    comment = rating_comment(score).encode()
     return b'{"id":%d,"score":"%b","comment":"%b"}' % (500_000_000 + i, score.encode(), comment)
 
 

@@ -11,12 +11,12 @@ from typing import Any, Self, TypeVar
 import duckdb
 import pyarrow as pa
 
-from zd_pipeline.catalogue import STREAMS, Stream
+from zd_pipeline.catalogue import LISTS, STREAMS, ListStream, Stream
 from zd_pipeline.checkpoint import Checkpoint
 from zd_pipeline.clock import Clock, SystemClock
 from zd_pipeline.settings import DEFAULT_DUCKDB_MEMORY_LIMIT
 
-from . import ddl, migrate, sync_state
+from . import ddl, migrate, snapshots, sync_state
 from .arrow_page import page_to_arrow
 from .errors import NotADuckDBFileError, WarehouseError, WarehouseLockedError, is_out_of_memory, memory_named
 from .files import (
@@ -197,13 +197,19 @@ class Warehouse:
     # --- tables -----------------------------------------------------------------------------------------------
 
     def ensure_tables(self) -> None:
-        """Create one table per catalogue stream and ``_sync_state``; add catalogue columns an older table lacks.
-        Idempotent."""
+        """Create one table per catalogue stream and ``_sync_state``, and the reference tables with
+        ``_reference_state`` (empty until their first refresh: :mod:`.snapshots`); add catalogue columns an older
+        table lacks. Idempotent."""
         self._session(self._ensure_all)
 
     def _ensure_all(self, con: duckdb.DuckDBPyConnection) -> None:
         for stream in STREAMS.values():
             self._ensure(con, stream)
+        for listed in LISTS.values():
+            if listed.name not in self._ready:
+                self._changed = self._changed or not _columns(con, listed.table)
+                snapshots.ensure(con, RAW, listed)
+                self._ready.add(listed.name)
 
     def _ensure(self, con: duckdb.DuckDBPyConnection, stream: Stream) -> None:
         if stream.name in self._ready:
@@ -272,6 +278,20 @@ class Warehouse:
                 raise
         self._changed = True
         return written.to_pylist()
+
+    # --- reference tables: snapshots of list endpoints (:mod:`.snapshots`) --------------------------------------
+
+    def apply_snapshot(
+        self, stream: ListStream, records: Sequence[dict[str, Any]], *, complete: bool
+    ) -> snapshots.SnapshotState:
+        """Upsert a list's items and, for a complete snapshot, tombstone the ids it lacks; one transaction with the
+        list's state row. Published with the rest of the block's writes."""
+        with self.write() as con:
+            return snapshots.apply(con, RAW, stream, records, complete=complete, now=self._clock.now())
+
+    def snapshot_state(self, name: str) -> snapshots.SnapshotState | None:
+        """A reference list's last refresh (``None`` if never); read like :meth:`load_checkpoint`."""
+        return self._ask(lambda con: snapshots.load_state(con, RAW, name), None)
 
     # --- reads ------------------------------------------------------------------------------------------------
 
