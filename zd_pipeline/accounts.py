@@ -17,7 +17,8 @@ YAML file lists the accounts::
         oauth_token_env: GLOBEX_ZENDESK_OAUTH_TOKEN
 
 An entry takes the single-account variables' settings in lower case without their prefix (also
-``sensor_interval_seconds``, ``freshness_hours`` and ``duckdb_memory_limit``); whatever it leaves out has the
+``sensor_interval_seconds``, ``freshness_hours``, ``duckdb_memory_limit``, ``reference_cron`` and
+``list_requests_per_minute``); whatever it leaves out has the
 documented default, never the value of a ``ZENDESK_*`` variable. Secrets are never written in the file: a key
 holding one (``api_token``, ``email``, ``oauth_token``, ...) is refused and the error names the ``*_env`` key to
 use instead. The file is read when the definitions load, so ``dagster dev``'s reload or a code-server restart picks
@@ -67,6 +68,8 @@ _SETTINGS = {
     "sensor_interval_seconds",
     "freshness_hours",
     "duckdb_memory_limit",
+    "reference_cron",
+    "list_requests_per_minute",
 }
 _ALLOWED = _SETTINGS | {f"{name}_env" for name in SECRETS}
 
@@ -91,6 +94,8 @@ class Account:
     duckdb_memory_limit: str = cfg.DEFAULT_DUCKDB_MEMORY_LIMIT
     sensor_interval_seconds: int = cfg.DEFAULT_SENSOR_INTERVAL_SECONDS
     freshness_hours: float = cfg.DEFAULT_FRESHNESS_HOURS
+    reference_cron: str = cfg.DEFAULT_REFERENCE_CRON
+    list_requests_per_minute: int = cfg.DEFAULT_LIST_REQUESTS_PER_MINUTE
     from_file: bool = False
 
     @property
@@ -124,6 +129,8 @@ class Account:
             dagster_home=Path((env.get(cfg.ENV_DAGSTER_HOME) or "").strip() or cfg.DEFAULT_DAGSTER_HOME),
             sensor_interval_seconds=self.sensor_interval_seconds,
             freshness_hours=self.freshness_hours,
+            reference_cron=self.reference_cron,
+            list_requests_per_minute=self.list_requests_per_minute,
             **secrets,
         )
 
@@ -159,6 +166,8 @@ def environment_account(settings: cfg.Settings) -> Account:
         duckdb_memory_limit=settings.duckdb_memory_limit,
         sensor_interval_seconds=settings.sensor_interval_seconds,
         freshness_hours=settings.freshness_hours,
+        reference_cron=settings.reference_cron,
+        list_requests_per_minute=settings.list_requests_per_minute,
     )
 
 
@@ -212,16 +221,21 @@ def parse_entry(entry: Any, index: int, path: Path) -> Account:
     for key in entry:
         _check_key(str(key), where)
     values = {key: entry[key] for key in _SETTINGS if entry.get(key) is not None}
+    requests_per_minute = _whole(values, "requests_per_minute", cfg.DEFAULT_REQUESTS_PER_MINUTE, where, zero=True)
+    # as for the environment's account: the lists' budget is off by default when the exports' throttle is off
+    lists_default = 0 if requests_per_minute == 0 else cfg.DEFAULT_LIST_REQUESTS_PER_MINUTE
     return Account(
         name=name,
         **_location(values, where),
         secret_variables=_secret_variables(entry, where),
-        requests_per_minute=_whole(values, "requests_per_minute", cfg.DEFAULT_REQUESTS_PER_MINUTE, where, zero=True),
+        requests_per_minute=requests_per_minute,
         start_date=_start_date(values.get("start_date"), where),
         duckdb_path=_duckdb_path(values.get("duckdb_path"), name, path, where),
         duckdb_memory_limit=_memory_limit(values.get("duckdb_memory_limit"), where),
         sensor_interval_seconds=_whole(values, "sensor_interval_seconds", cfg.DEFAULT_SENSOR_INTERVAL_SECONDS, where),
         freshness_hours=_hours(values.get("freshness_hours"), where),
+        reference_cron=_reference_cron(values.get("reference_cron"), where),
+        list_requests_per_minute=_whole(values, "list_requests_per_minute", lists_default, where, zero=True),
         from_file=True,
     )
 
@@ -320,6 +334,14 @@ def _memory_limit(value: Any, where: str) -> str:
         return cfg.parse_memory_limit(None if value is None else str(value))
     except cfg.SettingsError as exc:
         message = exc.args[0].replace(f"{cfg.ENV_DUCKDB_MEMORY_LIMIT}=", "duckdb_memory_limit ")
+        raise cfg.SettingsError(f"{where}: {message}") from None
+
+
+def _reference_cron(value: Any, where: str) -> str:
+    try:
+        return cfg.parse_reference_cron(None if value is None else str(value))
+    except cfg.SettingsError as exc:
+        message = exc.args[0].replace(f"{cfg.ENV_REFERENCE_CRON}=", "reference_cron ")
         raise cfg.SettingsError(f"{where}: {message}") from None
 
 

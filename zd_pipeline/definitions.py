@@ -4,10 +4,11 @@ Built once per load from the configured accounts (``zd_pipeline.accounts``): the
 every entry of ``ZD_ACCOUNTS_FILE``, so adding or removing an account takes a reload of the code location and no
 code change. :func:`build_account_definitions` builds everything one account has and keeps it apart from the
 others: the raw tables' asset keys are prefixed by the account's name (also its group), its analytics
-tables, checks, sync job, sensor, daily schedule and resources are its own, its client has its own rate-limit
-budget and its warehouse its own DuckDB file. The graph reads as a story per account: raw tables (daily
-partitioned, synced by the sensor, checked after every sync) feed the analytics tables, which declarative
-automation rebuilds after each sync.
+tables, reference tables, checks, jobs, sensor, schedules and resources are its own, its client has its own
+rate-limit budgets and its warehouse its own DuckDB file. The graph reads as a story per account: raw tables (daily
+partitioned, synced by the sensor, checked after every sync) and the reference tables beside them (snapshots of
+list endpoints, refreshed on their own schedule) feed the analytics tables, which declarative automation rebuilds
+after each sync.
 """
 
 from __future__ import annotations
@@ -29,6 +30,12 @@ from zd_pipeline.pipeline.checks import build_raw_checks
 from zd_pipeline.pipeline.event_batching import default_event_batching
 from zd_pipeline.pipeline.jobs import ANALYTICS_JOB, build_analytics_job, build_sync_job
 from zd_pipeline.pipeline.partitions import daily_partitions
+from zd_pipeline.pipeline.reference_assets import (
+    build_reference_assets,
+    build_reference_checks,
+    build_reference_job,
+    build_reference_schedule,
+)
 from zd_pipeline.pipeline.resources import warehouse_resource_for, zendesk_resource_for
 from zd_pipeline.pipeline.schedules import build_daily_schedule
 from zd_pipeline.pipeline.sensors import build_sync_sensor
@@ -40,21 +47,34 @@ def build_account_definitions(account: Account, env: Mapping[str, str]) -> dg.De
     partitions_def = daily_partitions(account.start_date)
     raw = build_stream_assets(name, partitions_def, zendesk_key=zendesk_key, warehouse_key=warehouse_key)
     sync_job = build_sync_job(raw, name)
+    reference = build_reference_assets(
+        name,
+        zendesk_key=zendesk_key,
+        warehouse_key=warehouse_key,
+        requests_per_minute=account.list_requests_per_minute,
+    )
+    reference_job = build_reference_job(reference, name)
     analytics_group = account.scoped("analytics")
     analytics = build_analytics_assets(
         name, warehouse_key=warehouse_key, key_prefix=account.analytics_prefix, group_name=analytics_group
     )
     return dg.Definitions(
-        assets=[raw, *analytics],
-        asset_checks=build_raw_checks(name, account.freshness_hours, warehouse_key=warehouse_key),
-        jobs=[sync_job, build_analytics_job(analytics_group, name, account.scoped(ANALYTICS_JOB))],
+        assets=[raw, reference, *analytics],
+        asset_checks=[
+            *build_raw_checks(name, account.freshness_hours, warehouse_key=warehouse_key),
+            *build_reference_checks(name, warehouse_key=warehouse_key),
+        ],
+        jobs=[sync_job, reference_job, build_analytics_job(analytics_group, name, account.scoped(ANALYTICS_JOB))],
         sensors=[
             build_sync_sensor(sync_job, name, partitions_def, STREAMS.values(), account.sensor_interval_seconds),
             build_analytics_automation_sensor(
                 account=name, name=account.scoped(AUTOMATION_SENSOR_NAME), group_name=analytics_group
             ),
         ],
-        schedules=[build_daily_schedule(sync_job, name)],
+        schedules=[
+            build_daily_schedule(sync_job, name),
+            build_reference_schedule(reference_job, account.reference_cron),
+        ],
         resources={zendesk_key: zendesk_resource_for(account, env), warehouse_key: warehouse_resource_for(account)},
     )
 

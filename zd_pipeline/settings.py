@@ -40,6 +40,8 @@ ENV_SENSOR_INTERVAL = "ZD_SENSOR_INTERVAL_SECONDS"
 ENV_FRESHNESS_HOURS = "ZD_FRESHNESS_HOURS"
 ENV_DUCKDB_MEMORY_LIMIT = "ZD_DUCKDB_MEMORY_LIMIT"
 ENV_ACCOUNTS_FILE = "ZD_ACCOUNTS_FILE"
+ENV_REFERENCE_CRON = "ZD_REFERENCE_CRON"
+ENV_LIST_REQUESTS_PER_MINUTE = "ZENDESK_LIST_REQUESTS_PER_MINUTE"
 
 # Where the local simulator listens by default (``zd-pipeline simulator``, ``make simulator``): what a sync targets
 # when neither ENV_BASE_URL nor ENV_SUBDOMAIN is set.
@@ -66,6 +68,8 @@ DEFAULT_DAGSTER_HOME = PROJECT_ROOT / ".dagster_home"
 DEFAULT_HISTORY_DAYS = 90
 DEFAULT_SENSOR_INTERVAL_SECONDS = 300
 DEFAULT_FRESHNESS_HOURS = 6.0
+DEFAULT_REFERENCE_CRON = "0 * * * *"  # the reference tables (groups, brands, fields...) refresh hourly
+DEFAULT_LIST_REQUESTS_PER_MINUTE = 60  # of the account-wide limit (200 a minute on the smallest plan)
 _SUBDOMAIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 
 
@@ -154,6 +158,8 @@ class Settings:
     sensor_interval_seconds: int = DEFAULT_SENSOR_INTERVAL_SECONDS
     freshness_hours: float = DEFAULT_FRESHNESS_HOURS
     duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
+    reference_cron: str = DEFAULT_REFERENCE_CRON
+    list_requests_per_minute: int = DEFAULT_LIST_REQUESTS_PER_MINUTE
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -183,6 +189,10 @@ class Settings:
             or DEFAULT_SENSOR_INTERVAL_SECONDS,
             freshness_hours=parse_freshness_hours(get(ENV_FRESHNESS_HOURS)),
             duckdb_memory_limit=parse_memory_limit(get(ENV_DUCKDB_MEMORY_LIMIT)),
+            reference_cron=parse_reference_cron(get(ENV_REFERENCE_CRON)),
+            list_requests_per_minute=parse_list_requests_per_minute(
+                get(ENV_LIST_REQUESTS_PER_MINUTE), get(ENV_REQUESTS_PER_MINUTE)
+            ),
         )
 
 
@@ -302,6 +312,29 @@ def parse_max_wait_minutes(raw: str | None) -> float:
             f"{ENV_MAX_WAIT_MINUTES}={raw!r} must be a number of minutes above 0, e.g. 15 (the default) or 60"
         )
     return value
+
+
+def parse_reference_cron(raw: str | None) -> str:
+    """The reference tables' refresh schedule: a five-field cron expression (UTC)."""
+    if raw is None:
+        return DEFAULT_REFERENCE_CRON
+    fields = raw.split()
+    if len(fields) != 5 or not all(re.fullmatch(r"[A-Za-z0-9*,/\-]+", f) for f in fields):
+        raise SettingsError(f"{ENV_REFERENCE_CRON}={raw!r} is not a cron expression: e.g. '0 * * * *' (hourly)")
+    return raw
+
+
+def parse_list_requests_per_minute(raw: str | None, exports_raw: str | None) -> int:
+    """The list endpoints' own budget; unset, it is off when the exports' throttle is off (a local simulator),
+    else :data:`DEFAULT_LIST_REQUESTS_PER_MINUTE`."""
+    if raw is None:
+        return 0 if parse_requests_per_minute(exports_raw) == 0 else DEFAULT_LIST_REQUESTS_PER_MINUTE
+    if not raw.isdigit():
+        raise SettingsError(
+            f"{ENV_LIST_REQUESTS_PER_MINUTE}={raw!r} must be a whole number >= 0: requests a minute the reference "
+            f"lists may spend of the account-wide limit (default {DEFAULT_LIST_REQUESTS_PER_MINUTE}; 0: no throttle)"
+        )
+    return int(raw)
 
 
 def parse_freshness_hours(raw: str | None) -> float:

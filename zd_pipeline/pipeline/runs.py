@@ -275,3 +275,48 @@ def _failure_text(error: Any) -> str:
     if sep and head.rsplit(".", 1)[-1] == error.cls_name:
         text = rest.strip()
     return text
+
+
+def run_reference(
+    env: Mapping[str, str],
+    list_names: Sequence[str],
+    *,
+    full_refresh: bool = False,
+    instance: dg.DagsterInstance | None = None,
+    account_name: str | None = None,
+) -> SyncOutcome:
+    """Refresh the reference tables ``list_names`` in one run of the account's reference job (unpartitioned), on
+    the configured instance; ``full_refresh`` re-reads the satisfaction ratings whole. Like :func:`run_sync`, it
+    runs nothing while a run of the account is in progress, and ``account_name`` picks one of several accounts."""
+    from zd_pipeline.catalogue import get_list
+    from zd_pipeline.pipeline.reference_assets import reference_asset_key, reference_job_name, reference_op_name
+
+    chosen = choose_account(env, account_name)
+    account = chosen.name
+    instance = instance or dg.DagsterInstance.get()
+    busy = claim_account(instance, account)
+    if busy is not None:
+        return SyncOutcome(success=False, run_id="", failure=busy)
+    job = build_account_definitions(chosen, env).resolve_job_def(reference_job_name(account))
+    config = {"ops": {reference_op_name(account): {"config": {"full_refresh": full_refresh}}}}
+    result = job.execute_in_process(
+        run_config={**QUIET_LOGGERS, **config},
+        instance=instance,
+        asset_selection=[reference_asset_key(account, get_list(name)) for name in list_names],
+        raise_on_error=False,
+        tags={ACCOUNT_TAG: account, **process_tags()},
+    )
+    return _outcome(result)
+
+
+def merged(first: SyncOutcome | None, second: SyncOutcome | None) -> SyncOutcome:
+    """Two runs' outcomes as one (the sync's and the reference refresh's): both must succeed."""
+    parts = [o for o in (first, second) if o is not None]
+    return SyncOutcome(
+        success=all(o.success for o in parts),
+        run_id=next((o.run_id for o in parts if o.run_id), ""),
+        streams={name: meta for o in parts for name, meta in o.streams.items()},
+        failure="; ".join(o.failure for o in parts if o.failure) or None,
+        checks=[check for o in parts for check in o.checks],
+        not_offered={name: why for o in parts for name, why in o.not_offered.items()},
+    )

@@ -8,7 +8,7 @@ import pytest
 
 from zd_pipeline import settings as cfg
 from zd_pipeline.accounts import check_account, load_accounts
-from zd_pipeline.catalogue import STREAMS
+from zd_pipeline.catalogue import LISTS, STREAMS
 from zd_pipeline.definitions import build_definitions
 from zd_pipeline.pipeline.resources import ZendeskResource
 
@@ -27,6 +27,8 @@ accounts:
     sensor_interval_seconds: 60
     freshness_hours: 0.5
     duckdb_memory_limit: 512MB
+    reference_cron: "*/20 * * * *"
+    list_requests_per_minute: 5
 """
 
 
@@ -48,6 +50,19 @@ def test_two_accounts_with_their_own_settings_and_defaults(tmp_path: Path) -> No
     assert globex.secret_variables == {"oauth_token": "GLOBEX_OAUTH"}
     assert globex.duckdb_path == tmp_path / "warehouse" / "globex.duckdb"  # relative to the file's folder
     assert (globex.requests_per_minute, globex.sensor_interval_seconds, globex.freshness_hours) == (10, 60, 0.5)
+    assert (acme.reference_cron, acme.list_requests_per_minute) == (
+        cfg.DEFAULT_REFERENCE_CRON,
+        cfg.DEFAULT_LIST_REQUESTS_PER_MINUTE,
+    )
+    assert (globex.reference_cron, globex.list_requests_per_minute) == ("*/20 * * * *", 5)
+
+
+def test_an_unthrottled_account_leaves_its_lists_unthrottled_unless_told(tmp_path: Path) -> None:
+    entry = "  - name: {0}\n    subdomain: {0}\n    oauth_token_env: T\n    requests_per_minute: 0\n"
+    text = "accounts:\n" + entry.format("acme") + entry.format("globex") + "    list_requests_per_minute: 20\n"
+    acme, globex = load_accounts(_write(tmp_path, text))
+    assert (acme.list_requests_per_minute, globex.list_requests_per_minute) == (0, 20)
+    assert acme.settings({}).list_requests_per_minute == 0 and globex.settings({}).reference_cron == "0 * * * *"
 
 
 def test_expiring_oauth_tokens_name_their_three_variables(tmp_path: Path) -> None:
@@ -99,6 +114,10 @@ def test_a_secret_given_as_a_variable_name_is_refused_without_echoing_it(tmp_pat
         ("- name: acme\n    subdomain: acme\n    oauth_token_env: T\n    rate: 5", "unknown setting 'rate'"),
         ("- name: acme\n    subdomain: acme\n    oauth_token_env: T\n    start_date: 2999-01-01", "in the future"),
         ("- name: acme\n    subdomain: acme\n    oauth_token_env: T\n    requests_per_minute: -1", "whole number"),
+        ("- name: acme\n    subdomain: acme\n    oauth_token_env: T\n    list_requests_per_minute: x",
+         "account 'acme': list_requests_per_minute must be a whole number"),
+        ("- name: acme\n    subdomain: acme\n    oauth_token_env: T\n    reference_cron: hourly",
+         "account 'acme': reference_cron 'hourly' is not a cron expression"),
         ("- name: a\n    subdomain: a\n    oauth_token_env: T\n  - name: a\n    subdomain: b\n    oauth_token_env: U",
          "two accounts are named 'a'"),
         ("- name: a\n    subdomain: a\n    oauth_token_env: T\n    duckdb_path: x.duckdb\n"
@@ -147,6 +166,17 @@ def test_definitions_give_each_account_its_own_assets_checks_jobs_sensors_schedu
         assert defs.resolve_sensor_def(f"{account}_analytics_automation_sensor") is not None
         assert defs.resolve_schedule_def(f"{account}_daily_resync").cron_schedule == "15 0 * * *"
         assert defs.resolve_job_def(f"{account}_analytics_refresh") is not None
+        # the reference tables: the account's own assets, job (tagged, only its lists), checks and schedule
+        references = {dg.AssetKey([account, name]) for name in LISTS}
+        assert {graph.get(key).group_name for key in references} == {account}
+        reference_job = defs.resolve_job_def(f"{account}_reference_refresh")
+        assert reference_job.tags["zd/account"] == account
+        assert set(reference_job.asset_layer.executable_asset_keys) == references
+        reference_checks = set(reference_job.asset_layer.asset_graph.asset_check_keys)
+        assert dg.AssetCheckKey(dg.AssetKey([account, "groups"]), "unique_non_null_ids") in reference_checks
+        assert {k.asset_key.path[0] for k in reference_checks} == {account}
+    assert defs.resolve_schedule_def("acme_reference_refresh_schedule").cron_schedule == cfg.DEFAULT_REFERENCE_CRON
+    assert defs.resolve_schedule_def("globex_reference_refresh_schedule").cron_schedule == "*/20 * * * *"
     assert keys == {k for k in keys if k.split("/")[0] in ("acme", "globex")}  # nothing unprefixed
     assert defs.resolve_job_def("acme_sync").partitions_def.get_first_partition_key() == "2026-11-01"
     acme, globex = defs.resources["acme_zendesk"], defs.resources["globex_zendesk"]

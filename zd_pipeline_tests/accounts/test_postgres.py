@@ -38,7 +38,14 @@ def test_two_accounts_sync_at_once_on_postgres(
         records = {
             account: instance.get_run_records(filters=dg.RunsFilter(tags={ACCOUNT_TAG: account})) for account in SEEDS
         }
-        assert all(len(found) == 1 and found[0].dagster_run.is_success for found in records.values())
+        # each account's sync run, then its reference refresh, both successful
+        expected = {account: {f"{account}_sync", f"{account}_reference_refresh"} for account in SEEDS}
+        assert {account: {r.dagster_run.job_name for r in found} for account, found in records.items()} == expected
+        assert all(len(found) == 2 and all(r.dagster_run.is_success for r in found) for found in records.values())
+        records = {
+            account: [r for r in found if r.dagster_run.job_name.endswith("_sync")]
+            for account, found in records.items()
+        }
         acme, globex = records["acme"][0], records["globex"][0]
         assert acme.start_time < globex.end_time and globex.start_time < acme.end_time, "the runs did not overlap"
         for account in SEEDS:

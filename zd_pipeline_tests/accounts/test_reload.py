@@ -70,8 +70,9 @@ def test_a_reload_picks_up_an_added_and_a_removed_account(tmp_path: Path) -> Non
     def sensors(data: dict) -> set[str]:
         return {s["name"] for s in data["repositoriesOrError"]["nodes"][0]["sensors"]}
 
-    assert schedules(before) == {"acme_daily_resync", "globex_daily_resync"}
+    daily, reference = "{}_daily_resync", "{}_reference_refresh_schedule"
+    assert schedules(before) == {s.format(a) for s in (daily, reference) for a in ("acme", "globex")}
     assert {"acme_sync_sensor", "globex_sync_sensor", "globex_analytics_automation_sensor"} <= sensors(before)
-    assert schedules(after) == {"acme_daily_resync", "initech_daily_resync"}
+    assert schedules(after) == {s.format(a) for s in (daily, reference) for a in ("acme", "initech")}
     assert {"acme_sync_sensor", "initech_sync_sensor"} <= sensors(after)
     assert not {name for name in sensors(after) if name.startswith("globex")}

@@ -1,18 +1,21 @@
 """Two Zendesk accounts in one accounts file, end to end: two simulators (different seeds and credentials, one API
 token, one OAuth) on loopback, two DuckDB files, one Dagster instance.
 
-From the CLI (``zd-pipeline sync`` with no ``--account``: a process per account) both replicas are exact and the two
-runs overlap in time; a wrong token fails that account alone. Through the sensors each account's own request syncs
-it exactly, and a run in flight for one account holds back only that account's sensor.
+From the CLI (``zd-pipeline sync`` with no ``--account``: a process per account) both replicas are exact (the
+reference tables too, each from its own account) and the two sync runs overlap in time; a wrong token fails that
+account alone. Through the sensors each account's own request syncs it exactly, and a run in flight for one account
+holds back only that account's sensor.
 """
 
 import dagster as dg
 
 from zd_pipeline import cli
+from zd_pipeline.catalogue import LISTS
 from zd_pipeline.definitions import build_definitions
 from zd_pipeline.pipeline.commands.sync import instance_in
 from zd_pipeline.pipeline.jobs import ACCOUNT_TAG
 from zd_pipeline_tests.accounts.conftest import SEEDS, VARIABLES, account_warehouse, assert_exact
+from zd_pipeline_tests.pipeline.test_reference_sync import assert_list_matches_truth
 
 TWO_STREAMS = ("organizations", "users")
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -27,11 +30,24 @@ def test_the_cli_syncs_both_accounts_at_once_each_exactly(accounts_env, simulato
     # the two seeds' replicas differ: each file holds its own account, not the other's
     counts = {account: account_warehouse(tmp_path, account).row_count("tickets") for account in SEEDS}
     assert counts["acme"] != counts["globex"]
+    ratings = {}
+    for account in SEEDS:  # each account's reference tables hold its own lists, exactly
+        warehouse = account_warehouse(tmp_path, account)
+        listed = {name: assert_list_matches_truth(warehouse, simulators[account], name) for name in LISTS}
+        assert listed["groups"] > 0
+        ratings[account] = listed["satisfaction_ratings"]
+    assert ratings["acme"] != ratings["globex"]
     with instance_in(tmp_path / "dagster_home") as instance:
         runs = {
             account: instance.get_run_records(filters=dg.RunsFilter(tags={ACCOUNT_TAG: account})) for account in SEEDS
         }
-    assert all(len(records) == 1 and records[0].dagster_run.is_success for records in runs.values())
+    # each account's sync run, then its reference refresh, both successful
+    expected = {account: {f"{account}_sync", f"{account}_reference_refresh"} for account in SEEDS}
+    assert {account: {r.dagster_run.job_name for r in records} for account, records in runs.items()} == expected
+    assert all(r.dagster_run.is_success for records in runs.values() for r in records)
+    runs = {
+        account: [r for r in records if r.dagster_run.job_name.endswith("_sync")] for account, records in runs.items()
+    }
     acme, globex = runs["acme"][0], runs["globex"][0]
     assert acme.start_time < globex.end_time and globex.start_time < acme.end_time, "the runs did not overlap"
 

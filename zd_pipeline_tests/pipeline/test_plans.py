@@ -41,8 +41,9 @@ def test_sync_of_an_account_without_routing_exits_0_names_the_streams_and_stops_
     assert all(warehouse.row_count(name) == 0 for name in ROUTING)
     assert _routing_requests(simulator) == 3  # one 403 each, never retried
     with instance_in(tmp_path / "dagster_home") as instance:
-        (run,) = instance.get_runs()
-        assert run.is_success
+        (run,) = instance.get_runs(filters=dg.RunsFilter(job_name="zendesk_sync"))
+        (reference,) = instance.get_runs(filters=dg.RunsFilter(job_name="zendesk_reference_refresh"))
+        assert run.is_success and reference.is_success  # the reference tables are refreshed after the streams
         for name in ROUTING:
             key = raw_asset_key("zendesk", STREAMS[name])
             assert instance.get_latest_materialization_event(key) is None  # nothing faked

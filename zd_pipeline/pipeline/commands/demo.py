@@ -40,10 +40,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from zd_pipeline.catalogue import STREAMS
+    from zd_pipeline.catalogue import LISTS, STREAMS
     from zd_pipeline.pipeline.commands.report import console, print_summary, sync_progress
     from zd_pipeline.pipeline.commands.sync import prepare_dagster_home
-    from zd_pipeline.pipeline.runs import run_analytics, run_sync
+    from zd_pipeline.pipeline.runs import merged, run_analytics, run_reference, run_sync
 
     os.environ.pop(cfg.ENV_ACCOUNTS_FILE, None)  # the demo syncs its own simulator, the one account of the environment
     try:
@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
         os.environ.update(demo_environment(base_url, os.environ))
         console.print(f"Simulator at {base_url}; syncing every stream into {settings.duckdb_path} …")
         with sync_progress(list(STREAMS)):
-            outcome = run_sync(os.environ, list(STREAMS))
+            outcome = merged(run_sync(os.environ, list(STREAMS)), run_reference(os.environ, list(LISTS)))
     print_summary(outcome)
     if not outcome.success:
         return 1
@@ -91,7 +91,7 @@ def _print_next_steps(settings: cfg.Settings) -> None:
 def _show_what_landed(settings: cfg.Settings) -> None:
     from rich.table import Table
 
-    from zd_pipeline.catalogue import STREAMS
+    from zd_pipeline.catalogue import LISTS, STREAMS
     from zd_pipeline.pipeline.commands.report import console
     from zd_pipeline.warehouse import Warehouse
 
@@ -100,7 +100,7 @@ def _show_what_landed(settings: cfg.Settings) -> None:
     counts = Table()
     counts.add_column("table")
     counts.add_column("rows", justify="right")
-    for name in STREAMS:
+    for name in [*STREAMS, *LISTS]:
         counts.add_row(name, f"{warehouse.row_count(name):,}")
     console.print(counts)
     sql = SAMPLE_SQL

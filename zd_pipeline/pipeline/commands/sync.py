@@ -4,6 +4,8 @@ The run is a real Dagster run on the instance in ``$DAGSTER_HOME`` (default ``.d
 the sensor see it. Progress per stream is shown while it runs, a summary table after; the exit status is non-zero
 with the failure's message when any stream failed (pages committed before the failure are kept). A stream the
 account's Zendesk plan does not offer is not a failure: it is named on a "Not synced" line and the status is 0.
+The reference tables are refreshed after the streams, in a run of the account's reference job (``--streams`` may
+name either).
 
 With several accounts (``ZD_ACCOUNTS_FILE``), ``--account NAME`` syncs one; without it every account is synced at
 the same time, each by a ``zd-pipeline sync --account NAME`` process of its own (at most ``--parallel`` at once),
@@ -48,7 +50,9 @@ set, it syncs every account the file lists, a process each (--parallel at once),
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.epilog = environment_help()
-    parser.add_argument("--streams", help="comma-separated stream names (default: every stream)")
+    parser.add_argument(
+        "--streams", help="comma-separated stream or reference table names (default: every stream and table)"
+    )
     parser.add_argument("--account", help="the account to sync, by its name in ZD_ACCOUNTS_FILE (default: every one)")
     parser.add_argument(
         "--parallel",
@@ -94,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
         accounts = load_accounts()
         if args.account is not None:
             accounts = [find_account(accounts, args.account)]
-        names = _stream_names(args.streams)
+        names, lists = _stream_names(args.streams)
         if len(accounts) == 1:
             check_account(accounts[0])
         elif args.parallel < 1:
@@ -113,12 +117,21 @@ def run(args: argparse.Namespace) -> int:
 
         return sync_each([a.name for a in accounts], args)
     from zd_pipeline.pipeline.commands.report import print_not_offered, print_summary, sync_progress
-    from zd_pipeline.pipeline.runs import run_sync
+    from zd_pipeline.pipeline.runs import merged, run_reference, run_sync
 
+    account = accounts[0].name
     with sync_progress(names):
-        outcome = run_sync(
-            os.environ, names, full_refresh=args.full_refresh, instance=instance, account_name=accounts[0].name
+        synced = (
+            run_sync(os.environ, names, full_refresh=args.full_refresh, instance=instance, account_name=account)
+            if names
+            else None
         )
+        refreshed = (
+            run_reference(os.environ, lists, full_refresh=args.full_refresh, instance=instance, account_name=account)
+            if lists
+            else None
+        )
+    outcome = merged(synced, refreshed)
     if outcome.run_id:
         print_summary(replace(outcome, failure=None))
     print_not_offered(outcome)
@@ -165,12 +178,17 @@ def instance_in(home: Path) -> Iterator[dg.DagsterInstance]:
         yield instance
 
 
-def _stream_names(raw: str | None) -> list[str]:
-    from zd_pipeline.catalogue import STREAMS, get_stream
+def _stream_names(raw: str | None) -> tuple[list[str], list[str]]:
+    """The export streams and the reference lists named (default: all of both); ``KeyError`` for a bad name."""
+    from zd_pipeline.catalogue import LISTS, STREAMS, get_stream
 
     if not raw:
-        return list(STREAMS)
-    return [get_stream(name.strip()).name for name in raw.split(",") if name.strip()]
+        return list(STREAMS), list(LISTS)
+    names = [name.strip() for name in raw.split(",") if name.strip()]
+    for name in names:
+        if name not in LISTS:
+            get_stream(name)  # raises KeyError naming the known streams
+    return [n for n in names if n not in LISTS], [n for n in names if n in LISTS]
 
 
 def prepare_dagster_home(settings: Settings, env: Mapping[str, str] | None = None) -> None:
