@@ -8,7 +8,7 @@ built tables into a few plain-language answers for the CLI.
 
 from __future__ import annotations
 
-from . import backlog, field_history, reply_times, satisfaction, sla, workload
+from . import backlog, field_history, reference, reply_times, satisfaction, sla, workload
 from .build import build_all, build_sql, build_table, headlines, markdown_table, preview_rows, row_count
 from .model import AnalyticsTable, Headline, render
 
@@ -20,6 +20,7 @@ TABLES: tuple[AnalyticsTable, ...] = (
     sla.DAILY,
     workload.TABLE,
     satisfaction.TABLE,
+    *reference.TABLES,
 )
 
 

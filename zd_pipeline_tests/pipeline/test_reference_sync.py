@@ -5,8 +5,11 @@ import orjson
 
 from zd_pipeline import cli
 from zd_pipeline.catalogue import LISTS
+from zd_pipeline.pipeline.runs import run_analytics
 from zd_pipeline.simulator import Simulator
 from zd_pipeline.simulator import vocab as v
+from zd_pipeline.simulator.reference import GROUP_NAMES, REGION_LABELS
+from zd_pipeline.simulator.service_levels import SLA_POLICIES
 from zd_pipeline.warehouse import Warehouse
 
 
@@ -53,3 +56,30 @@ def test_an_account_without_sla_policies_or_custom_statuses_syncs_the_rest(pipel
     warehouse = Warehouse(pipeline_env["ZD_DUCKDB_PATH"])
     assert warehouse.row_count("sla_policies") == warehouse.row_count("custom_statuses") == 0
     assert assert_list_matches_truth(warehouse, simulator, "brands") == 2
+
+
+def test_analytics_show_names_after_a_sync(pipeline_env, simulator):
+    streams = "tickets,ticket_events,users,ticket_metric_events"
+    assert cli.main(["sync", "--streams", f"{streams},{','.join(LISTS)}"]) == 0
+    assert run_analytics(pipeline_env).success
+    with Warehouse(pipeline_env["ZD_DUCKDB_PATH"]).read() as con:
+        workload = con.execute("SELECT group_id, group_name FROM analytics.workload_by_group_daily").fetchall()
+        policies = con.execute(
+            "SELECT DISTINCT policy_id, policy_title FROM analytics.sla_breaches_by_policy"
+        ).fetchall()
+        regions = con.execute(
+            "SELECT value, option_label, field_title FROM analytics.ticket_custom_field_values WHERE field_id = ?",
+            [v.CUSTOM_FIELD_REGION],
+        ).fetchall()
+        rated = con.execute(
+            "SELECT sum(good + bad), count(DISTINCT group_name) FROM analytics.satisfaction_ratings_daily"
+        )
+        rated = rated.fetchone()
+    names = dict(zip(v.GROUP_IDS, GROUP_NAMES, strict=True))
+    assert workload and all(name == names[gid] for gid, name in workload if gid is not None)
+    assert set(policies) <= {(p.id, p.title) for p in SLA_POLICIES} and policies
+    assert regions and all(label == REGION_LABELS[value] and title == "Region" for value, label, title in regions)
+    live_tickets = [t for t in simulator.truth("tickets") if t["status"] != "deleted"]
+    region_values = [f for t in live_tickets for f in t["custom_fields"] if f["id"] == v.CUSTOM_FIELD_REGION]
+    assert len(regions) == sum(f["value"] is not None for f in region_values)
+    assert rated == (len(simulator.list_truth("satisfaction_ratings")), len(v.GROUP_IDS))
