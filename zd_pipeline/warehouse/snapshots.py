@@ -28,6 +28,7 @@ import pyarrow as pa
 from zd_pipeline.catalogue import Column, ListStream
 
 from .ddl import qualified, quote
+from .errors import WarehouseError
 
 STATE_TABLE = "_reference_state"
 META = (
@@ -80,6 +81,12 @@ def apply(
     now: float,
 ) -> SnapshotState:
     """Apply one refresh (see the module docstring) in one transaction; returns the new state."""
+    lacking = [r for r in records if not isinstance(r, dict) or r.get(stream.primary_key) is None]
+    if lacking:
+        raise WarehouseError(
+            f"{len(lacking)} item(s) of {stream.name!r} have no {stream.primary_key!r} (e.g. {str(lacking[0])[:80]}); "
+            "nothing of the snapshot was written"
+        )
     ensure(con, schema, stream)
     target = qualified(schema, stream.table)
     synced_at = datetime.fromtimestamp(now, UTC)

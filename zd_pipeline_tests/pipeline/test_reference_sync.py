@@ -4,8 +4,12 @@ tombstone, an account without a feature leaves its table empty, and ratings resu
 import orjson
 
 from zd_pipeline import cli
-from zd_pipeline.catalogue import LISTS
+from zd_pipeline.catalogue import LISTS, to_epoch
+from zd_pipeline.catalogue.lists import RATING_LOOKBACK_SECONDS
+from zd_pipeline.client import ApiTokenAuth, ClientConfig, ListClient
+from zd_pipeline.pipeline.reference_assets import refresh_list
 from zd_pipeline.pipeline.runs import run_analytics
+from zd_pipeline.settings import DEMO_API_TOKEN, DEMO_EMAIL
 from zd_pipeline.simulator import Simulator
 from zd_pipeline.simulator import vocab as v
 from zd_pipeline.simulator.reference import GROUP_NAMES, REGION_LABELS
@@ -83,3 +87,19 @@ def test_analytics_show_names_after_a_sync(pipeline_env, simulator):
     region_values = [f for t in live_tickets for f in t["custom_fields"] if f["id"] == v.CUSTOM_FIELD_REGION]
     assert len(regions) == sum(f["value"] is not None for f in region_values)
     assert rated == (len(simulator.list_truth("satisfaction_ratings")), len(v.GROUP_IDS))
+
+
+def test_ratings_resume_from_the_newest_stored_minus_the_look_back(pipeline_env, simulator):
+    warehouse = Warehouse(pipeline_env["ZD_DUCKDB_PATH"])
+    ratings = LISTS["satisfaction_ratings"]
+    config = ClientConfig(base_url=pipeline_env["ZENDESK_BASE_URL"], auth=ApiTokenAuth(DEMO_EMAIL, DEMO_API_TOKEN))
+    with ListClient(config, requests_per_minute=0) as client:
+        first = refresh_list(client, warehouse, ratings)
+        second = refresh_list(client, warehouse, ratings)
+    newest = max(to_epoch(r["created_at"]) for r in simulator.list_truth("satisfaction_ratings"))
+    assert first["complete_snapshot"] and first["since_epoch"] == -1
+    assert second["since_epoch"] == newest - RATING_LOOKBACK_SECONDS and not second["complete_snapshot"]
+    assert 0 < second["records_fetched"] < first["records_fetched"]
+    queries = [query for _, _, path, query, _ in simulator.request_log if path.endswith("satisfaction_ratings")]
+    assert "start_time" not in queries[0] and f"start_time={second['since_epoch']}" in queries[-1]
+    assert assert_list_matches_truth(warehouse, simulator, "satisfaction_ratings") == first["records_fetched"]
