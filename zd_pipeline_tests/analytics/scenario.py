@@ -33,6 +33,8 @@ from zd_pipeline.catalogue import STREAMS, to_iso
 from zd_pipeline.checkpoint import Checkpoint, ResumePoint
 from zd_pipeline.warehouse import Warehouse
 
+from . import reference_scenario
+
 D0 = datetime(2024, 3, 4, tzinfo=UTC)
 SYSTEM = -1
 AGENTS = {100: "agent", 101: "agent", 102: "admin"}
@@ -282,6 +284,7 @@ def _ticket(ticket: int, *, created_at: datetime, updated_at: datetime, **fields
         "created_at": to_iso(int(created_at.timestamp())),
         "updated_at": to_iso(epoch),
         "generated_timestamp": epoch,
+        "custom_fields": reference_scenario.CUSTOM_FIELDS.get(ticket, []),
         **fields,
     }
 
@@ -360,3 +363,5 @@ def load(
             stream=name, window_start=0, window_end=end, resume=ResumePoint(start_time=end), complete=True
         )
         warehouse.apply_page(STREAMS[name], stream_records, checkpoint)
+    if data is None:
+        reference_scenario.load(warehouse)
