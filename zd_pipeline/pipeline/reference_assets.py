@@ -16,13 +16,17 @@ any other failure fails the run after the other lists are written.
 
 # No `from __future__ import annotations` here: Dagster reads the decorated functions' annotations at decoration time.
 
+import inspect
+import warnings
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 
 import dagster as dg
 import duckdb
 from pydantic import Field
 
 from zd_pipeline.catalogue import LISTS, ListStream
+from zd_pipeline.catalogue import lists as lists_module
 from zd_pipeline.catalogue.lists import RATING_LOOKBACK_SECONDS
 from zd_pipeline.client import ListClient, PermissionDeniedError, ZendeskError
 from zd_pipeline.pipeline.checks import NEVER_SHRINKS, UNIQUE_IDS, previous_row_count
@@ -66,9 +70,22 @@ def _spec(account: str, stream: ListStream) -> dg.AssetSpec:
         metadata={
             "dagster/column_schema": dg.TableSchema(columns=columns),
             "dagster/table_name": f"{account}.{stream.table}",
+            "dagster/code_references": _catalogue_reference(stream),
             "list_path": stream.path,
         },
     )
+
+
+def _catalogue_reference(stream: ListStream) -> dg.CodeReferencesMetadataValue:
+    """A link to the line of ``catalogue/lists.py`` that names ``stream`` (1 when it cannot be found)."""
+    path = Path(inspect.getfile(lists_module))
+    text = path.read_text(encoding="utf-8")
+    offset = text.find(f'"{stream.name}"')
+    line = 1 if offset < 0 else text.count("\n", 0, offset) + 1
+    with warnings.catch_warnings():  # code references are beta in Dagster 1.13
+        warnings.simplefilter("ignore", dg.BetaWarning)
+        reference = dg.LocalFileCodeReference(file_path=str(path), line_number=line, label="catalogue entry")
+        return dg.CodeReferencesMetadataValue(code_references=[reference])
 
 
 def build_reference_assets(

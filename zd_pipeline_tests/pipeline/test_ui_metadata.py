@@ -10,7 +10,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from zd_pipeline.catalogue import STREAMS
+from zd_pipeline.catalogue import LISTS, STREAMS
 from zd_pipeline.definitions import build_definitions
 
 ENV = {"ZENDESK_START_DATE": "2026-11-01"}  # default schema: the raw group is "zendesk"
@@ -23,7 +23,8 @@ NODES = {key.to_user_string(): GRAPH.get(key) for key in GRAPH.get_all_asset_key
 
 def test_groups_read_as_a_story_raw_zendesk_then_analytics() -> None:
     groups = {name: node.group_name for name, node in NODES.items()}
-    assert {name for name, group in groups.items() if group == "zendesk"} == {f"zendesk/{s}" for s in STREAMS}
+    raw = {f"zendesk/{s}" for s in [*STREAMS, *LISTS]}  # the exports and the reference tables
+    assert {name for name, group in groups.items() if group == "zendesk"} == raw
     assert set(groups.values()) == {"zendesk", "analytics"}
     for name, node in NODES.items():
         if node.group_name == "analytics":
@@ -48,7 +49,7 @@ def test_every_column_is_typed_and_described(name: str) -> None:
     undescribed = [c.name for c in schema.columns if not (c.description and c.type)]
     assert not undescribed, f"{name}: columns without a description or type: {undescribed}"
     if NODES[name].group_name == "zendesk":
-        stream = STREAMS[name.split("/")[-1]]
+        stream = {**STREAMS, **LISTS}[name.split("/")[-1]]
         assert [c.name for c in schema.columns][: len(stream.columns)] == [c.name for c in stream.columns]
 
 
@@ -58,7 +59,8 @@ def test_every_asset_links_to_the_code_that_defines_its_table(name: str) -> None
     assert isinstance(reference, dg.LocalFileCodeReference) and reference.label, name
     line = Path(reference.file_path).read_text(encoding="utf-8").splitlines()[reference.line_number - 1]
     if NODES[name].group_name == "zendesk":
-        assert Path(reference.file_path).parts[-2:] == ("catalogue", "streams.py")
+        module = "lists.py" if name.split("/")[-1] in LISTS else "streams.py"
+        assert Path(reference.file_path).parts[-2:] == ("catalogue", module)
         assert f'"{name.split("/")[-1]}"' in line, (name, line)
     else:
         assert line.rstrip().endswith('"""'), (name, line)  # the SQL string starts on this line

@@ -9,7 +9,7 @@ import sys
 import httpx
 
 from zd_pipeline import settings as cfg
-from zd_pipeline.catalogue import STREAMS
+from zd_pipeline.catalogue import LISTS, STREAMS
 from zd_pipeline.pipeline.commands.sync import prepare_dagster_home
 from zd_pipeline.pipeline.runs import run_sync
 from zd_pipeline_tests.pipeline.webserver_harness import free_port, wait_ready
@@ -49,10 +49,13 @@ def test_webserver_lists_every_asset_the_sensor_the_schedule_and_a_sync(tmp_path
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
     assets = {"/".join(node["assetKey"]["path"]) for node in data["assetNodes"]}
-    assert {f"zendesk/{name}" for name in STREAMS} <= assets
+    assert {f"zendesk/{name}" for name in [*STREAMS, *LISTS]} <= assets
     repository = data["repositoriesOrError"]["nodes"][0]
     assert {s["name"] for s in repository["sensors"]} >= {"zendesk_sync_sensor"}
-    assert {s["name"] for s in repository["schedules"]} == {"zendesk_daily_resync"}
+    assert {s["name"] for s in repository["schedules"]} == {
+        "zendesk_daily_resync",
+        "zendesk_reference_refresh_schedule",
+    }
     assert {(run["runId"], run["status"]) for run in data["runsOrError"]["results"]} == {(outcome.run_id, "SUCCESS")}
     stats = data["assetNodeOrError"]["partitionStats"]
     assert stats["numMaterialized"] == stats["numPartitions"] > 1  # the full sync's every day, as stored
