@@ -180,14 +180,16 @@ def instance_in(home: Path) -> Iterator[dg.DagsterInstance]:
 
 def _stream_names(raw: str | None) -> tuple[list[str], list[str]]:
     """The export streams and the reference lists named (default: all of both); ``KeyError`` for a bad name."""
-    from zd_pipeline.catalogue import LISTS, STREAMS, get_stream
+    from zd_pipeline.catalogue import LISTS, STREAMS
 
     if not raw:
         return list(STREAMS), list(LISTS)
     names = [name.strip() for name in raw.split(",") if name.strip()]
     for name in names:
-        if name not in LISTS:
-            get_stream(name)  # raises KeyError naming the known streams
+        if name not in LISTS and name not in STREAMS:
+            raise KeyError(
+                f"unknown stream {name!r}; streams: {', '.join(STREAMS)}; reference tables: {', '.join(LISTS)}"
+            )
     return [n for n in names if n not in LISTS], [n for n in names if n in LISTS]
 
 
