@@ -22,7 +22,7 @@ SELECT
     CAST(any_value(g.name) AS VARCHAR) AS group_name,
     CAST(sum(w.tickets_solved) AS BIGINT) AS tickets_solved,
     CAST(sum(w.tickets_touched) AS BIGINT) AS tickets_touched,
-    CAST(sum(w.agent_updates) AS BIGINT) AS agent_updates
+    CAST(sum(w.agent_comments) AS BIGINT) AS agent_comments
 FROM {analytics}.workload_daily w
 LEFT JOIN {raw}.groups g ON g.id = w.group_id
 GROUP BY w.day, w.group_id
@@ -99,7 +99,7 @@ WORKLOAD_BY_GROUP = AnalyticsTable(
         Column("group_name", "VARCHAR", "The group's name (groups.name)."),
         Column("tickets_solved", "BIGINT", "Tickets solved, summed over the group's assignees."),
         Column("tickets_touched", "BIGINT", "Tickets touched, summed over the group's assignees."),
-        Column("agent_updates", "BIGINT", "Audits by agents or admins."),
+        Column("agent_comments", "BIGINT", "Audits with an agent's or admin's comment."),
     ),
     sql=WORKLOAD_SQL,
     source_file=_SOURCE,
