@@ -115,6 +115,16 @@ ENVIRONMENT: tuple[Variable, ...] = (
         ENV_DUCKDB_MEMORY_LIMIT,
         f"DuckDB's memory limit for every connection the pipeline opens (default {DEFAULT_DUCKDB_MEMORY_LIMIT})",
     ),
+    Variable(
+        ENV_REFERENCE_CRON,
+        f"when the reference tables (groups, brands, fields...) refresh, a cron in UTC "
+        f"(default {DEFAULT_REFERENCE_CRON})",
+    ),
+    Variable(
+        ENV_LIST_REQUESTS_PER_MINUTE,
+        f"requests a minute for the reference lists, their share of the account-wide limit "
+        f"(default {DEFAULT_LIST_REQUESTS_PER_MINUTE}; 0 when {ENV_REQUESTS_PER_MINUTE}=0)",
+    ),
     Variable(ENV_START_DATE, f"first daily partition, YYYY-MM-DD (default {DEFAULT_HISTORY_DAYS} days before today)"),
     Variable(
         ENV_SENSOR_INTERVAL,
