@@ -29,7 +29,7 @@ from zd_pipeline.catalogue import STREAMS, Stream, to_iso
 from zd_pipeline.checkpoint import ResumePoint
 from zd_pipeline.client import FeatureNotOfferedError
 from zd_pipeline.pipeline import metadata as md
-from zd_pipeline.pipeline.engine import StreamJob, StreamResult, sync_streams
+from zd_pipeline.pipeline.engine import StreamJob, StreamResult, streams_as_they_end
 from zd_pipeline.pipeline.offers import not_offered_observation
 from zd_pipeline.pipeline.partitions import clamp_end, window_epochs
 from zd_pipeline.pipeline.resources import WarehouseResource, ZendeskResource
@@ -109,23 +109,26 @@ def build_stream_assets(
         with warehouse.writing():  # the working file, under the account's lock; published when the block ends
             warehouse.ensure_tables()
             jobs = [_job(warehouse, config, s, window_start, window_end, end_time) for s in selected]
+            by_name = {job.stream.name: job for job in jobs}
             for job in jobs:
                 window = f"{to_iso(window_start)} → {to_iso(end_time)}"
                 context.log.info(f"{job.stream.name}: window {window}, from {job.start}")
+            failures: dict[str, BaseException] = {}
             with zendesk.build_client() as client:
-                results = sync_streams(client, warehouse, jobs, on_page=_page_logger(context))
-                stats = {job.stream.name: md.stream_stats(client, job.stream.name) for job in jobs}
-            events: list[dg.MaterializeResult | dg.AssetObservation] = []
-            for job in jobs:
-                result, key = results[job.stream.name], raw_asset_key(account, job.stream)
-                if result.error is None:
-                    metadata = md.materialization(job, result, stats[job.stream.name], warehouse)
-                    events.append(dg.MaterializeResult(asset_key=key, metadata=metadata))
-                elif isinstance(result.error, FeatureNotOfferedError):
-                    context.log.warning(f"{job.stream.name}: not offered by this account's plan: {result.error}")
-                    events.append(not_offered_observation(key, job.stream, result.error, time.time()))
-        yield from events
-        _raise_failures(results)
+                # each stream is recorded as it ends: under the rate limit its events are stored while the other
+                # streams still page, not all after the last page
+                for result in streams_as_they_end(client, warehouse, jobs, on_page=_page_logger(context)):
+                    job = by_name[result.stream]
+                    key = raw_asset_key(account, job.stream)
+                    if result.error is None:
+                        metadata = md.materialization(job, result, md.stream_stats(client, job.stream.name), warehouse)
+                        yield dg.MaterializeResult(asset_key=key, metadata=metadata)
+                    elif isinstance(result.error, FeatureNotOfferedError):
+                        context.log.warning(f"{result.stream}: not offered by this account's plan: {result.error}")
+                        yield not_offered_observation(key, job.stream, result.error, time.time())
+                    else:
+                        failures[result.stream] = result.error
+        _raise_failures(failures)
 
     return _sync
 
@@ -168,12 +171,7 @@ def _page_logger(context: dg.AssetExecutionContext):
     return log
 
 
-def _raise_failures(results: dict[str, StreamResult]) -> None:
-    failed = {
-        name: r.error
-        for name, r in results.items()
-        if r.error is not None and not isinstance(r.error, FeatureNotOfferedError)
-    }
+def _raise_failures(failed: dict[str, BaseException]) -> None:
     if failed:
         detail = "; ".join(f"{name}: {error}" for name, error in failed.items())
         raise dg.Failure(

@@ -14,7 +14,7 @@ benchmarks all call it). Its contract:
   transaction (``Warehouse.apply_pages``) with the checkpoint of the last of them. A batch is never waited for
   (no added latency) and never larger than the queue, so memory stays bounded. The writer keeps the file between
   its writes (``Warehouse.writing``, one connection to the working file under the account's lock) and publishes
-  the file users query every ``Warehouse.publish_seconds`` between batches and at the end.
+  the file users query every ``Warehouse.publish_seconds`` between batches, when a stream ends and at the end.
 - A failing stream does not stop the others; its error is reported in its result and every page it committed
   stays committed. A failing write (say, the DuckDB file is locked) stops every fetcher and is raised.
 """
@@ -25,7 +25,7 @@ import dataclasses
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from zd_pipeline.catalogue import Stream
@@ -84,11 +84,30 @@ def sync_streams(
     *,
     on_page: PageCallback | None = None,
 ) -> dict[str, StreamResult]:
-    """Run every job to its end (or its error) and return a result per stream name."""
+    """Run every job to its end (or its error) and return a result per stream name, in the jobs' order."""
+    jobs = list(jobs)
+    ended = {result.stream: result for result in streams_as_they_end(client, warehouse, jobs, on_page=on_page)}
+    return {job.stream.name: ended[job.stream.name] for job in jobs}
+
+
+def streams_as_they_end(
+    client: ZendeskClient,
+    warehouse: Warehouse,
+    jobs: Iterable[StreamJob],
+    *,
+    on_page: PageCallback | None = None,
+) -> Iterator[StreamResult]:
+    """Run every job, yielding each stream's result as soon as that stream ends (done or failed).
+
+    The writer is the consuming thread, so while it handles a result (say, the caller records it in Dagster)
+    the fetchers go on paging into the queue: under a rate limit, the work done for one ended stream overlaps
+    the others' waits instead of following the last page. Everything the yielded stream committed is published
+    before it is yielded, so the file users query holds it. Closing the generator early stops every fetcher.
+    """
     jobs = list(jobs)
     results = {job.stream.name: StreamResult(job.stream.name, high_water_mark=job.high_water_mark) for job in jobs}
     if not jobs:
-        return results
+        return
     handoff = Handoff(QUEUE_BYTES)
     stop = threading.Event()
     threads = [
@@ -101,11 +120,12 @@ def sync_streams(
         thread.start()
     try:
         with warehouse.writing():
-            _write_all(warehouse, {job.stream.name: job for job in jobs}, results, handoff, on_page)
+            for name in _write_all(warehouse, {job.stream.name: job for job in jobs}, results, handoff, on_page):
+                warehouse.publish_changes()
+                yield results[name]
     finally:
         stop.set()
         _drain(handoff, threads)
-    return results
 
 
 @dataclasses.dataclass(frozen=True)
@@ -141,7 +161,8 @@ def _write_all(
     results: dict[str, StreamResult],
     handoff: Handoff,
     on_page: PageCallback | None,
-) -> None:
+) -> Iterator[str]:
+    """Apply every page as it arrives; yield each stream's name once its end (or its error) is applied."""
     running = set(jobs)
     while running:
         for name, items in _waiting(handoff).items():
@@ -159,6 +180,7 @@ def _write_all(
             if name not in running:  # the stream's last line of progress (``zd-pipeline sync`` in a log)
                 extra = {"stream": name, "records": 0, "ended": True, "failed": result.error is not None}
                 progress_log.debug("%s: ended", name, extra=extra)
+                yield name
         warehouse.publish_if_due()
 
 

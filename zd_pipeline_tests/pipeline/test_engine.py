@@ -12,7 +12,7 @@ import duckdb
 from zd_pipeline.catalogue import TICKETS, USERS, Stream
 from zd_pipeline.checkpoint import ResumePoint
 from zd_pipeline.client import Page
-from zd_pipeline.pipeline.engine import StreamJob, sync_streams
+from zd_pipeline.pipeline.engine import StreamJob, streams_as_they_end, sync_streams
 from zd_pipeline.warehouse import Warehouse
 from zd_pipeline_tests.warehouse.records import BASE, ticket, user
 
@@ -81,3 +81,32 @@ def test_a_page_that_cannot_be_converted_fails_its_stream_only(tmp_path: Path) -
     assert wh.row_count("tickets") == 1 and wh.row_count("users") == 2
     committed = wh.load_checkpoint("tickets", BASE, WINDOW_END)
     assert committed is not None and committed.resume == ResumePoint(start_time=BASE + 1)
+
+
+def test_a_stream_is_reported_and_published_as_it_ends_while_the_others_page(tmp_path: Path) -> None:
+    db = tmp_path / "ends.duckdb"
+    wh = Warehouse(db, publish_seconds=3600)  # no timed publish: only a stream's end publishes before the last
+    wh.ensure_tables()
+    tickets = ScriptedClient({"tickets": [[ticket(1, BASE + 1)], [ticket(2, BASE + 2)]]}, pause_before=1)
+    users = ScriptedClient({"users": [[user(7, BASE + 1)], [user(8, BASE + 2)]]})
+
+    class Both:
+        def iter_pages(self, stream: Stream, start: ResumePoint, end_time: int | None = None) -> Iterator[Page]:
+            return (tickets if stream.name == "tickets" else users).iter_pages(stream, start, end_time)
+
+    ended = streams_as_they_end(Both(), wh, [job(TICKETS), job(USERS)])  # type: ignore[arg-type]
+    try:
+        first = next(ended)
+        assert first.stream == "users" and first.fetched == 2 and first.complete
+        assert not tickets.resume.is_set()  # tickets is still paging (held before its second page)
+        with duckdb.connect(str(db), read_only=True) as con:
+            assert con.execute("SELECT count(*) FROM users").fetchone() == (2,)
+        tickets.resume.set()
+        second = next(ended)
+        assert second.stream == "tickets" and second.fetched == 2 and second.error is None
+        assert next(ended, None) is None
+    finally:
+        tickets.resume.set()
+        ended.close()
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM tickets").fetchone() == (2,)
