@@ -30,7 +30,7 @@ class Profile:
     sensor_interval: int
     bookkeeping_scale: str = "demo"  # figure 10: first syncs of a short and a long history, per storage
     bookkeeping_days: tuple[int, int] = (90, 3 * 365 + 1)
-    bookkeeping_rpm: int = 10  # the rate-limited estimate's limit (Zendesk's default)
+    bookkeeping_limited_rpm: int = 35  # the rate-limited long history's limit: demo's 3 years page in ~10 minutes
     bookkeeping_unbatched: bool = False  # also the long history with DAGSTER_EVENT_BATCH_SIZE=0 (two more syncs)
 
 
@@ -73,6 +73,7 @@ QUICK = Profile(
     sensor_scale="small",
     sensor_interval=1,
     bookkeeping_days=(30, 365),
+    bookkeeping_limited_rpm=60,
 )
 
 TOY = Profile(
@@ -95,7 +96,7 @@ TOY = Profile(
     sensor_interval=1,
     bookkeeping_scale="small",
     bookkeeping_days=(3, 10),
-    bookkeeping_rpm=600,
+    bookkeeping_limited_rpm=3,
     bookkeeping_unbatched=True,
 )
 
