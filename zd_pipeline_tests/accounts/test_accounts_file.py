@@ -209,3 +209,12 @@ def test_a_launchpad_override_never_fills_in_another_accounts_credentials(monkey
         ZendeskResource(per_page=10).client_config()
     complete = ZendeskResource(subdomain="acme", oauth_token="t").client_config()
     assert complete.requests_per_minute == cfg.DEFAULT_REQUESTS_PER_MINUTE
+
+
+def test_the_deployment_example_file_loads_with_the_settings_it_shows() -> None:
+    path = cfg.PROJECT_ROOT / "deploy" / "accounts.example.yaml"
+    acme, globex = load_accounts({cfg.ENV_ACCOUNTS_FILE: str(path)})
+    assert (acme.name, globex.name) == ("acme", "globex")
+    assert globex.requests_per_minute == 30 and globex.list_requests_per_minute == 120
+    assert globex.reference_cron == "30 */6 * * *" and acme.start_date == date(2024, 1, 1)
+    assert acme.secret_variables == {"email": "ACME_ZENDESK_EMAIL", "api_token": "ACME_ZENDESK_API_TOKEN"}

@@ -3,7 +3,7 @@
 Every case runs the real command (``zd_pipeline.cli.main``, in this process so the simulator's truth is at hand)
 against a DuckDB file that already holds a good sync of organizations; afterwards that file's tables are exactly
 as before. Hostile servers are tiny loopback listeners (``listener.py``). ``MESSAGES`` collects what each case
-printed: the README's troubleshooting table is copied from it (``pytest -s`` prints it).
+printed: the table in docs/troubleshooting.md is copied from it (``pytest -s`` prints it).
 """
 
 import shutil
