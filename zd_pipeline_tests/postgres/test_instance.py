@@ -11,6 +11,7 @@ from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage, Postgr
 from zd_pipeline.catalogue import STREAMS
 from zd_pipeline.definitions import build_definitions
 from zd_pipeline.pipeline.assets import raw_asset_key
+from zd_pipeline.pipeline.held_connections import hold_connections
 from zd_pipeline.pipeline.jobs import ACCOUNT_TAG, sync_job_name
 from zd_pipeline.pipeline.runs import run_sync
 from zd_pipeline_tests.postgres.server import PostgresServer
@@ -96,3 +97,28 @@ def test_the_schedule_requests_yesterday_and_its_run_lands_on_postgres(pipeline_
     assert run.tags[ACCOUNT_TAG] == "zendesk" and run.tags["dagster/partition"] == yesterday
     for stream in STREAMS.values():
         assert postgres_instance.get_materialized_partitions(raw_asset_key("zendesk", stream)) == {yesterday}
+
+
+def _sessions(server: PostgresServer, env: dict[str, str]) -> int:
+    """Connections ever opened to the test's database (the count's own included)."""
+    database = env["DAGSTER_PG_DB"]
+    return _count(server, env, f"SELECT sessions FROM pg_stat_database WHERE datname = '{database}'")
+
+
+def test_a_command_holds_its_storage_connections_instead_of_connecting_per_call(
+    postgres_server, postgres_env, postgres_home
+) -> None:
+    calls = 20
+    with dg.DagsterInstance.from_config(str(postgres_home)) as instance:  # as Dagster configures it
+        instance.get_runs(limit=1)
+        before = _sessions(postgres_server, postgres_env)
+        for _ in range(calls):
+            instance.get_runs(limit=1)
+        assert _sessions(postgres_server, postgres_env) - before >= calls + 1  # a new connection per call
+    with dg.DagsterInstance.from_config(str(postgres_home)) as instance:  # as zd-pipeline sync opens it
+        assert hold_connections(instance)
+        instance.get_runs(limit=1)
+        before = _sessions(postgres_server, postgres_env)
+        for _ in range(calls):
+            instance.get_runs(limit=1)
+        assert _sessions(postgres_server, postgres_env) - before <= 2  # the count's own, and at most one more

@@ -144,8 +144,10 @@ def run(args: argparse.Namespace) -> int:
 def open_instance(home: Path) -> dg.DagsterInstance:
     """The instance in ``home``, its storage created under a lock: two commands started at once on a new
     ``$DAGSTER_HOME`` would otherwise both create the SQLite tables and one would crash ("table runs already
-    exists")."""
+    exists"). Its storages keep their connections for the command's life (:mod:`..held_connections`)."""
     import dagster as dg
+
+    from zd_pipeline.pipeline.held_connections import hold_connections
 
     with (home / ".zd-pipeline-init.lock").open("a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -155,6 +157,7 @@ def open_instance(home: Path) -> dg.DagsterInstance:
             instance.get_latest_materialization_event(dg.AssetKey("zd-pipeline-init"))  # event log created
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
+    hold_connections(instance)
     return instance
 
 
