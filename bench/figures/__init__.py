@@ -30,7 +30,7 @@ class Profile:
     sensor_interval: int
     bookkeeping_scale: str = "demo"  # figure 10: first syncs of a short and a long history, per storage
     bookkeeping_days: tuple[int, int] = (90, 3 * 365 + 1)
-    bookkeeping_limited_rpm: int = 35  # the rate-limited long history's limit: demo's 3 years page in ~10 minutes
+    bookkeeping_limited_rpm: int = 50  # the rate-limited long history's limit: demo's 3 years page in ~10 minutes
     bookkeeping_unbatched: bool = False  # also the long history with DAGSTER_EVENT_BATCH_SIZE=0 (two more syncs)
 
 
