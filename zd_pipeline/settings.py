@@ -60,8 +60,12 @@ DATA_FOLDER = PROJECT_ROOT / "data"
 DEFAULT_DUCKDB_PATH = DATA_FOLDER / f"{DEFAULT_SCHEMA}.duckdb"
 # DuckDB's memory limit for every connection the pipeline opens (a sync, an analytics rebuild, the checks, the
 # demo's reads); beyond it DuckDB spills to disk where it can and otherwise fails the step, naming the setting.
-# DuckDB keeps cached blocks up to its limit, so a sync's peak RSS is about the process's own ~270 MB plus this
-# (bench figure 6); DuckDB's own default, 80 % of the machine, let a 1,000,000-ticket sync grow past 1 GB.
+# DuckDB keeps cached blocks up to its limit, so a sync's peak RSS is the process's own ~310 MB plus up to this.
+# Measured at bench scale (bench/RESULTS.md, figures 6 and 7): a sync of ~85,000 → 1,000,000 tickets peaks at
+# 428 → 579 MB with 256MB and 431 → 452 MB with 128MB, at the same speed; but the analytics rebuild of that
+# account (21.6 million records) fails at 128MB (ticket_reply_times' window functions over 12 million metric
+# events) and takes 99 s at 256MB. The default is what a whole account needs. DuckDB's own default, 80 % of the
+# machine, let a 1,000,000-ticket sync grow past 1 GB.
 DEFAULT_DUCKDB_MEMORY_LIMIT = "256MB"
 _MEMORY_LIMIT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB)\s*$", re.IGNORECASE)
 DEFAULT_DAGSTER_HOME = PROJECT_ROOT / ".dagster_home"

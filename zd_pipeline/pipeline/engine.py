@@ -14,7 +14,7 @@ benchmarks all call it). Its contract:
   transaction (``Warehouse.apply_pages``) with the checkpoint of the last of them. A batch is never waited for
   (no added latency) and never larger than the queue, so memory stays bounded. The writer keeps the file between
   its writes (``Warehouse.writing``, one connection to the working file under the account's lock) and publishes
-  the file users query every ``Warehouse.publish_seconds`` between batches, when a stream ends and at the end.
+  the file users query every ``Warehouse.publish_seconds`` between batches and at the end.
 - A failing stream does not stop the others; its error is reported in its result and every page it committed
   stays committed. A failing write (say, the DuckDB file is locked) stops every fetcher and is raised.
 """
@@ -101,8 +101,10 @@ def streams_as_they_end(
 
     The writer is the consuming thread, so while it handles a result (say, the caller records it in Dagster)
     the fetchers go on paging into the queue: under a rate limit, the work done for one ended stream overlaps
-    the others' waits instead of following the last page. Everything the yielded stream committed is published
-    before it is yielded, so the file users query holds it. Closing the generator early stops every fetcher.
+    the others' waits instead of following the last page. What the yielded stream committed reaches the file users
+    query with the next publish (every ``Warehouse.publish_seconds``, and at the end): not at once, because at a
+    large account's size a publish copies gigabytes, and in an incremental sync the streams end seconds apart.
+    Closing the generator early stops every fetcher.
     """
     jobs = list(jobs)
     results = {job.stream.name: StreamResult(job.stream.name, high_water_mark=job.high_water_mark) for job in jobs}
@@ -121,7 +123,6 @@ def streams_as_they_end(
     try:
         with warehouse.writing():
             for name in _write_all(warehouse, {job.stream.name: job for job in jobs}, results, handoff, on_page):
-                warehouse.publish_changes()
                 yield results[name]
     finally:
         stop.set()

@@ -165,14 +165,6 @@ class Warehouse:
         """Publish the working file now (inside :meth:`writing`): checkpoint, copy, rename over ``path``."""
         self._session(self._publish)
 
-    def publish_changes(self) -> bool:
-        """Publish now if anything changed since the last publish (inside :meth:`writing`); True when it did.
-        A sync calls this before it reports a stream done, so what it reports is in the file users query."""
-        if self._con is None or not self._changed:
-            return False
-        self._publish(self._con)
-        return True
-
     def publish_if_due(self) -> bool:
         """Publish when something changed and :attr:`publish_seconds` passed since the last publish (a long run
         calls this between its writes); True when it did."""
