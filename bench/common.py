@@ -180,8 +180,19 @@ class SyncSandbox:
         figure 3 (~550 MB of pre-generated pages here) every sync "peaked" at exactly that. The sync runs in
         process (Dagster's in-process executor) and starts no children.
         """
-        command = [ZD_PIPELINE, "sync", "--streams", ",".join(streams)]
-        log = self.folder / "sync.log"
+        return self._measured([ZD_PIPELINE, "sync", "--streams", ",".join(streams)], "sync", timeout_s)
+
+    def rebuild_analytics(self, *, timeout_s: float = 7200) -> SyncRun:
+        """Rebuild every analytics table in one Dagster run (what the automation does after a sync), measured
+        as :meth:`sync` is; raises if the run fails."""
+        code = (
+            "import os, sys; from zd_pipeline.pipeline.runs import run_analytics; outcome = run_analytics(os.environ); "
+            "print(outcome.failure or 'ok'); sys.exit(0 if outcome.success else 1)"
+        )
+        return self._measured([sys.executable, "-c", code], "analytics", timeout_s)
+
+    def _measured(self, command: list[str], name: str, timeout_s: float) -> SyncRun:
+        log = self.folder / f"{name}.log"
         began = time.perf_counter()
         with log.open("w") as out:
             process = subprocess.Popen(command, env=self.env, stdout=out, stderr=subprocess.STDOUT, cwd=PROJECT_ROOT)
@@ -193,13 +204,13 @@ class SyncSandbox:
                     break
                 if time.monotonic() > deadline:
                     process.kill()
-                    raise RuntimeError(f"zd-pipeline sync ran over {timeout_s:.0f} s")
+                    raise RuntimeError(f"{name} ran over {timeout_s:.0f} s")
                 time.sleep(0.05)
         seconds = time.perf_counter() - began
         process.returncode = os.waitstatus_to_exitcode(status)
         output = log.read_text()
         if process.returncode != 0:
-            raise RuntimeError(f"zd-pipeline sync failed ({process.returncode}):\n{output[-3000:]}")
+            raise RuntimeError(f"{name} failed ({process.returncode}):\n{output[-3000:]}")
         return SyncRun(seconds, peak_kb / 1024, process.returncode, output, usage.ru_utime + usage.ru_stime)
 
     def materializations(self, streams: Iterable[str]) -> dict[str, dict[str, Any]]:

@@ -32,3 +32,4 @@ def test_the_incremental_figure_checks_every_table_against_the_truth() -> None:
     assert figure.value != "error", figure.note
     assert "every table equals the truth" in figure.note
     assert "both syncs include publishing" in figure.note
+    assert "every analytics table rebuilt" in figure.note and figure.data["analytics_peak_mb"] > 0
