@@ -2,15 +2,12 @@
 no code change and no restart (what the UI's "Reload" button and ``dagster dev``'s reload do)."""
 
 import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 
 from zd_pipeline import settings as cfg
-from zd_pipeline_tests.pipeline.webserver_harness import free_port, graphql, wait_ready
+from zd_pipeline_tests.pipeline.webserver_harness import graphql, running_webserver
 
 SENSORS = """
 {
@@ -38,19 +35,7 @@ def test_a_reload_picks_up_an_added_and_a_removed_account(tmp_path: Path) -> Non
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ZENDESK_", "ZD_", "DAGSTER_"))}
     env |= {cfg.ENV_ACCOUNTS_FILE: str(accounts), cfg.ENV_DAGSTER_HOME: str(tmp_path / "dagster_home")}
     (tmp_path / "dagster_home").mkdir()
-    port = free_port()
-    command = [sys.executable, "-m", "dagster_webserver", "-m", "zd_pipeline.definitions"]
-    process = subprocess.Popen(
-        [*command, "-h", "127.0.0.1", "-p", str(port)],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_ready(url, process)
+    with running_webserver(env, tmp_path) as url:
         before = graphql(url, SENSORS)
         accounts.write_text("accounts:\n" + _entry("acme", "acme") + _entry("initech", "initech"))
         (location,) = [entry["name"] for entry in before["workspaceOrError"]["locationEntries"]]
@@ -58,9 +43,6 @@ def test_a_reload_picks_up_an_added_and_a_removed_account(tmp_path: Path) -> Non
         answer = httpx.post(f"{url}/graphql", json={"query": RELOAD, "variables": {"name": location}}, timeout=300)
         reloaded = answer.json()["data"]["reloadRepositoryLocation"]
         after = graphql(url, SENSORS)
-    finally:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
     assert reloaded["__typename"] == "WorkspaceLocationEntry"
     assert reloaded["locationOrLoadError"]["__typename"] == "RepositoryLocation"
 

@@ -2,9 +2,6 @@
 ``dagster.yaml`` (its event log storage), and shows what a sync stored there."""
 
 import os
-import signal
-import subprocess
-import sys
 
 import httpx
 
@@ -12,7 +9,7 @@ from zd_pipeline import settings as cfg
 from zd_pipeline.catalogue import LISTS, STREAMS
 from zd_pipeline.pipeline.commands.sync import prepare_dagster_home
 from zd_pipeline.pipeline.runs import run_sync
-from zd_pipeline_tests.pipeline.webserver_harness import free_port, wait_ready
+from zd_pipeline_tests.pipeline.webserver_harness import running_webserver
 
 QUERY = """
 {
@@ -30,24 +27,8 @@ def test_webserver_lists_every_asset_the_sensor_the_schedule_and_a_sync(tmp_path
     prepare_dagster_home(cfg.Settings.from_env(pipeline_env))
     outcome = run_sync(pipeline_env, ["organizations"])
     assert outcome.success, outcome.failure
-    port = free_port()
-    env = {**os.environ, **pipeline_env}
-    command = [sys.executable, "-m", "dagster_webserver", "-m", "zd_pipeline.definitions"]
-    process = subprocess.Popen(
-        [*command, "-h", "127.0.0.1", "-p", str(port)],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_ready(url, process)
+    with running_webserver({**os.environ, **pipeline_env}, tmp_path) as url:
         data = httpx.post(f"{url}/graphql", json={"query": QUERY}, timeout=30).json()["data"]
-    finally:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
     assets = {"/".join(node["assetKey"]["path"]) for node in data["assetNodes"]}
     assert {f"zendesk/{name}" for name in [*STREAMS, *LISTS]} <= assets
     repository = data["repositoriesOrError"]["nodes"][0]

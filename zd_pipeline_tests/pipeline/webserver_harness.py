@@ -1,8 +1,14 @@
 """Helpers for tests that talk to a real dagster-webserver over HTTP: a free port, readiness, GraphQL."""
 
+import os
+import signal
 import socket
 import subprocess
+import sys
 import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -35,3 +41,26 @@ def graphql(url: str, query: str, **variables: Any) -> dict[str, Any]:
     body = httpx.post(f"{url}/graphql", json={"query": query, "variables": variables}, timeout=30).json()
     assert not body.get("errors"), body["errors"]
     return body["data"]
+
+
+@contextmanager
+def running_webserver(env: Mapping[str, str], cwd: Path) -> Iterator[str]:
+    """``dagster-webserver`` on the project's definitions, in its own process group, with ``env``; yields its URL
+    once it answers and kills the whole group afterwards (the code server it starts included)."""
+    port = free_port()
+    command = [sys.executable, "-m", "dagster_webserver", "-m", "zd_pipeline.definitions"]
+    process = subprocess.Popen(
+        [*command, "-h", "127.0.0.1", "-p", str(port)],
+        env=dict(env),
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(url, process)
+        yield url
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
